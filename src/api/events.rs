@@ -1,0 +1,189 @@
+//! `POST /api/events` (upload), `GET /api/events/{id}`, `GET /api/events`.
+
+use super::upload::{stream_to_disk, PendingFile};
+use super::{ApiError, AppState};
+use crate::audio::AudioError;
+use crate::config::{Language, Settings};
+use crate::events::{self, NewEvent};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn router(settings: &Settings) -> Router<AppState> {
+    Router::new()
+        .route("/api/events", get(list_events).post(create_event))
+        .route("/api/events/{id}", get(get_event))
+        .layer(DefaultBodyLimit::max(
+            settings.max_upload_bytes as usize + 1024 * 1024,
+        ))
+}
+
+/// Fields of an upload other than the audio.
+#[derive(Default)]
+pub struct UploadFields {
+    pub language: Option<String>,
+    pub prompt: Option<String>,
+    pub model: Option<String>,
+}
+
+fn audio_error(e: AudioError) -> ApiError {
+    match e {
+        AudioError::Io(io) => ApiError::internal(io),
+        AudioError::UnsupportedFormat(_) => ApiError::UnsupportedMedia(format!(
+            "{e}; send WAV, MP3, FLAC, Ogg, WebM, M4A or AIFF audio"
+        )),
+        other => ApiError::Unprocessable(other.to_string()),
+    }
+}
+
+/// Reads the multipart body: streams `audio` (or `file`) to disk, keeps the
+/// small text fields.
+pub async fn read_upload(
+    st: &AppState,
+    mut multipart: Multipart,
+    audio_fields: &[&str],
+) -> Result<(PendingFile, UploadFields), ApiError> {
+    let mut audio = None;
+    let mut fields = UploadFields::default();
+    while let Some(field) = multipart.next_field().await.map_err(ApiError::multipart)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if audio_fields.contains(&name.as_str()) {
+            if audio.is_some() {
+                return Err(ApiError::BadRequest(format!("more than one {name} field")));
+            }
+            audio = Some(
+                stream_to_disk(
+                    field,
+                    &st.settings.audio_dir(),
+                    st.settings.max_upload_bytes,
+                )
+                .await?,
+            );
+            continue;
+        }
+        let slot = match name.as_str() {
+            "language" => &mut fields.language,
+            "prompt" => &mut fields.prompt,
+            "model" => &mut fields.model,
+            _ => continue,
+        };
+        let text = field.text().await.map_err(ApiError::multipart)?;
+        if text.len() > 4096 {
+            return Err(ApiError::BadRequest(format!("field {name} is too long")));
+        }
+        *slot = Some(text.trim().to_string()).filter(|s| !s.is_empty());
+    }
+    let audio = audio.ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "missing the audio file: send it in the multipart field {:?}",
+            audio_fields[0]
+        ))
+    })?;
+    if audio.bytes == 0 {
+        return Err(ApiError::Unprocessable("the uploaded file is empty".into()));
+    }
+    Ok((audio, fields))
+}
+
+/// Validates fields and audio, then stores the event and its job.
+pub async fn accept_upload(
+    st: &AppState,
+    audio: PendingFile,
+    fields: UploadFields,
+    priority: Option<i64>,
+) -> Result<String, ApiError> {
+    let language = match fields.language.as_deref() {
+        None => None,
+        Some(l) => Some(
+            Language::parse(l)
+                .map_err(ApiError::BadRequest)?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    if let Some(m) = &fields.model {
+        if !crate::models::is_valid_name(m) {
+            return Err(ApiError::BadRequest(format!("invalid model name {m:?}")));
+        }
+    }
+    let probe_path = audio.path.clone();
+    let info = tokio::task::spawn_blocking(move || crate::audio::probe_file(&probe_path))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(audio_error)?;
+    let bytes = audio.bytes as i64;
+    let ev = NewEvent {
+        audio_path: audio.path.to_string_lossy().into_owned(),
+        audio_bytes: bytes,
+        language,
+        prompt: fields.prompt,
+        model: fields.model,
+        container: Some(info.container),
+        codec: Some(info.codec),
+        priority,
+    };
+    let id = events::create(&st.queue, &ev).await?;
+    audio.keep();
+    Ok(id)
+}
+
+async fn create_event(
+    State(st): State<AppState>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (audio, fields) = read_upload(&st, multipart, &["audio", "file"]).await?;
+    let id = accept_upload(&st, audio, fields, None).await?;
+    let view = events::get(&st.pool, &id).await?;
+    let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
+    body["status"] = json!("queued");
+    Ok((StatusCode::ACCEPTED, Json(body)))
+}
+
+async fn get_event(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let view = events::get(&st.pool, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("event {id} not found")))?;
+    Ok(Json(
+        serde_json::to_value(view).map_err(ApiError::internal)?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list_events(
+    State(st): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(s) = &q.status {
+        if events::EventStatus::parse(s).is_none() {
+            return Err(ApiError::BadRequest(format!(
+                "unknown status {s:?} (queued, transcribing, transcribed, failed, expired)"
+            )));
+        }
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200".into(),
+        ));
+    }
+    let cursor = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            events::parse_cursor(c).ok_or_else(|| ApiError::BadRequest("invalid cursor".into()))?,
+        ),
+    };
+    let (items, next) = events::list(&st.pool, q.status.as_deref(), limit, cursor).await?;
+    Ok(Json(json!({ "events": items, "next_cursor": next })))
+}

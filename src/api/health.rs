@@ -1,0 +1,36 @@
+//! `GET /health`: model and queue status.
+
+use super::{ApiError, AppState};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(health))
+}
+
+async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let model = &st.settings.model;
+    let path = crate::models::model_path(&st.settings.models_dir, model);
+    let available = tokio::fs::try_exists(&path).await.unwrap_or(false);
+    let stats = st.queue.stats().await?;
+    Ok(Json(json!({
+        "status": if available { "ok" } else { "degraded" },
+        "model": model,
+        "model_available": available,
+        "model_loaded": st.engine.is_loaded(model),
+        "model_loads": st.engine.load_count(),
+        "model_error": (!available).then(|| crate::models::how_to_get(model, &st.settings.models_dir)),
+        "queue": {
+            "counts": stats.counts,
+            "oldest_available_age_ms": stats.oldest_available_age_ms,
+            "running": stats.running.len(),
+        },
+        "workers": {
+            "running": st.runner.is_running(),
+            "slots": st.runner.slots(),
+            "in_flight": st.runner.in_flight(),
+        },
+    })))
+}

@@ -1,0 +1,34 @@
+//! The HTTP API: routes, shared state, and the error mapping.
+
+mod error;
+mod events;
+mod health;
+mod upload;
+
+pub use error::ApiError;
+
+use crate::config::Settings;
+use crate::queue::{Queue, RunnerHandle};
+use crate::stt::Engine;
+use axum::Router;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// State shared by the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub queue: Queue,
+    pub engine: Arc<Engine>,
+    pub settings: Arc<Settings>,
+    pub runner: RunnerHandle,
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(events::router(&state.settings))
+        .merge(health::router())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,116 @@
+//! Wiring: builds the pool, queue, engine, worker runner and HTTP server from
+//! [`Settings`], and runs them until a shutdown signal.
+
+use crate::api::{self, AppState};
+use crate::config::Settings;
+use crate::queue::{Queue, Runner};
+use crate::stt::{worker::SttWorker, Engine};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A built, bound, not yet serving application.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl App {
+    /// Opens the database (migrating it), starts the workers and binds the
+    /// listener. The model is loaded in the background so the first job
+    /// does not wait for it.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        std::fs::create_dir_all(&settings.data_dir)?;
+        std::fs::create_dir_all(settings.audio_dir())?;
+        let pool = crate::db::connect(&settings.database_url).await?;
+        let queue = Queue::new(pool.clone(), settings.job_lease);
+        let engine = Arc::new(Engine::new(settings.models_dir.clone()));
+        let worker = SttWorker {
+            pool: pool.clone(),
+            engine: engine.clone(),
+            settings: settings.clone(),
+        };
+        let runner = Runner::new(queue.clone(), Arc::new(worker))
+            .poll_interval(settings.poll_interval)
+            .max_concurrent(settings.max_concurrent)
+            .spawn();
+        let preload = (engine.clone(), settings.model.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = preload.0.model(&preload.1) {
+                tracing::warn!("{e}");
+            }
+        });
+        let listener = TcpListener::bind(settings.addr).await?;
+        tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
+            model = %settings.model, "susurro listening");
+        Ok(Self {
+            listener,
+            state: AppState {
+                pool,
+                queue,
+                engine,
+                settings,
+                runner,
+            },
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// Shared state (tests inspect the engine and queue through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves: then stops taking requests, lets
+    /// running jobs finish within the grace period and releases the rest.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = api::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        tracing::info!("HTTP server stopped; finishing jobs");
+        self.state
+            .runner
+            .shutdown(self.state.settings.shutdown_grace)
+            .await;
+        self.state.pool.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,371 @@
+//! Decoding with symphonia: probe from the bytes, decode the first audio
+//! track, mix down to mono and stream into the 16 kHz resampler.
+
+use super::resample::{To16k, TARGET_RATE};
+use super::AudioError;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+/// What a probe learns about a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioInfo {
+    /// Container, from the file's magic bytes (`wav`, `mp3`, `ogg`, …).
+    pub container: String,
+    /// Codec short name from symphonia (`pcm_s16le`, `mp3`, `vorbis`, …).
+    pub codec: String,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<usize>,
+}
+
+/// A decoded recording.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    /// 16 kHz mono samples in [-1, 1].
+    pub samples: Vec<f32>,
+    pub info: AudioInfo,
+    /// Duration of the source, in ms.
+    pub duration_ms: u64,
+    /// Packets that failed to decode and were skipped.
+    pub corrupt_packets: usize,
+}
+
+/// The container, from magic bytes. `None` when unrecognised.
+pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, m: &[u8]| head.len() >= i + m.len() && &head[i..i + m.len()] == m;
+    Some(if at(0, b"RIFF") && at(8, b"WAVE") {
+        "wav"
+    } else if at(0, b"fLaC") {
+        "flac"
+    } else if at(0, b"OggS") {
+        "ogg"
+    } else if at(4, b"ftyp") {
+        "mp4"
+    } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+        "matroska"
+    } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        "aiff"
+    } else if at(0, b"ID3") {
+        "mp3"
+    } else if head.len() >= 2 && head[0] == 0xFF && (head[1] & 0xF6) == 0xF0 {
+        "adts"
+    } else if head.len() >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 {
+        "mp3"
+    } else {
+        return None;
+    })
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>, AudioError> {
+    let mut head = vec![0u8; 16];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut head)?;
+    head.truncate(n);
+    Ok(head)
+}
+
+struct Opened {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    info: AudioInfo,
+}
+
+fn open(path: &Path) -> Result<Opened, AudioError> {
+    let head = read_head(path)?;
+    if head.is_empty() {
+        return Err(AudioError::NoAudio(Some("the file is empty".into())));
+    }
+    let container = sniff_container(&head).unwrap_or("unknown").to_string();
+    let file = File::open(path)?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let probed = symphonia::default::get_probe()
+        .format(
+            &Hint::new(),
+            mss,
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
+                AudioError::Io(io)
+            }
+            SymError::IoError(_) => AudioError::NoAudio(Some("truncated".into())),
+            _ => AudioError::UnsupportedFormat(None),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some())
+        .or_else(|| {
+            format
+                .tracks()
+                .iter()
+                .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        })
+        .ok_or(AudioError::NoAudioTrack)?;
+    let params: CodecParameters = track.codec_params.clone();
+    let codec = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map(|d| d.short_name.to_string())
+        .unwrap_or_else(|| format!("{}", params.codec));
+    let decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|_| AudioError::UnsupportedCodec(codec.clone()))?;
+    Ok(Opened {
+        track_id: track.id,
+        info: AudioInfo {
+            container,
+            codec,
+            sample_rate: params.sample_rate,
+            channels: params.channels.map(|c| c.count()),
+        },
+        format,
+        decoder,
+    })
+}
+
+/// Checks that a file is decodable audio: probes it and decodes its first
+/// packets. Cheap; used at upload time.
+pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
+    let mut o = open(path)?;
+    let mut decoded = 0;
+    let mut errors = 0;
+    while decoded < 3 && errors < 20 {
+        let packet = match o.format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => break,
+            Err(_) => {
+                errors += 1;
+                continue;
+            }
+        };
+        if packet.track_id() != o.track_id {
+            continue;
+        }
+        match o.decoder.decode(&packet) {
+            Ok(buf) if buf.frames() > 0 => {
+                let spec = buf.spec();
+                o.info.sample_rate.get_or_insert(spec.rate);
+                o.info.channels.get_or_insert(spec.channels.count());
+                decoded += 1;
+            }
+            Ok(_) => {}
+            Err(_) => errors += 1,
+        }
+    }
+    if decoded == 0 {
+        return Err(AudioError::NoAudio(Some(format!(
+            "{} {} stream yields no samples",
+            o.info.container, o.info.codec
+        ))));
+    }
+    validate(&o.info)?;
+    Ok(o.info)
+}
+
+fn validate(info: &AudioInfo) -> Result<(), AudioError> {
+    if let Some(rate) = info.sample_rate {
+        if !(1_000..=384_000).contains(&rate) {
+            return Err(AudioError::InvalidParameters(format!(
+                "sample rate {rate} Hz"
+            )));
+        }
+    }
+    if let Some(ch) = info.channels {
+        if ch == 0 || ch > 32 {
+            return Err(AudioError::InvalidParameters(format!("{ch} channels")));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a whole file to 16 kHz mono. Fails with [`AudioError::TooLong`]
+/// past `max_seconds` of audio, without decoding the rest.
+pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioError> {
+    let mut o = open(path)?;
+    validate(&o.info)?;
+    let max_out = max_seconds as usize * TARGET_RATE as usize;
+    let mut resampler: Option<(u32, To16k)> = None;
+    let mut sample_buf: Option<SampleBuffer<f32>> = None;
+    let mut mono: Vec<f32> = Vec::new();
+    let mut corrupt = 0usize;
+    let mut source_frames: u64 = 0;
+    loop {
+        let packet = match o.format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::IoError(e)) => {
+                if source_frames == 0 {
+                    return Err(AudioError::Io(e));
+                }
+                corrupt += 1;
+                break;
+            }
+            Err(SymError::ResetRequired) => break,
+            Err(SymError::DecodeError(_)) => {
+                corrupt += 1;
+                if corrupt > 1000 {
+                    break;
+                }
+                continue;
+            }
+            Err(_) => break,
+        };
+        if packet.track_id() != o.track_id {
+            continue;
+        }
+        let decoded = match o.decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                corrupt += 1;
+                continue;
+            }
+            Err(_) => break,
+        };
+        if decoded.frames() == 0 {
+            continue;
+        }
+        let spec = *decoded.spec();
+        let channels = spec.channels.count().max(1);
+        let needed = decoded.capacity() as u64;
+        if sample_buf
+            .as_ref()
+            .is_none_or(|b| (b.capacity() as u64) < needed * channels as u64)
+        {
+            sample_buf = Some(SampleBuffer::new(needed, spec));
+        }
+        let Some(buf) = sample_buf.as_mut() else {
+            continue;
+        };
+        buf.copy_interleaved_ref(decoded);
+        let inter = buf.samples();
+        mono.clear();
+        mono.extend(
+            inter
+                .chunks_exact(channels)
+                .map(|frame| frame.iter().sum::<f32>() / channels as f32),
+        );
+        source_frames += mono.len() as u64;
+        let (rate, rs) = match resampler.as_mut() {
+            Some(r) => r,
+            None => {
+                let rs = To16k::new(spec.rate).map_err(AudioError::InvalidParameters)?;
+                resampler.insert((spec.rate, rs))
+            }
+        };
+        if spec.rate != *rate {
+            // A stream that changes rate mid-way: keep the first rate's timeline.
+            corrupt += 1;
+            continue;
+        }
+        rs.push(&mono);
+        if rs.output_len() > max_out {
+            return Err(AudioError::TooLong(max_seconds));
+        }
+    }
+    let Some((rate, rs)) = resampler else {
+        return Err(AudioError::NoAudio(Some(if corrupt > 0 {
+            format!("{corrupt} corrupt packets and no good ones")
+        } else {
+            "truncated or empty stream".into()
+        })));
+    };
+    if corrupt > 0 {
+        tracing::warn!(path = %path.display(), corrupt, "skipped corrupt audio packets");
+    }
+    let samples = rs.finish();
+    o.info.sample_rate.get_or_insert(rate);
+    Ok(DecodedAudio {
+        duration_ms: source_frames * 1000 / rate as u64,
+        samples,
+        info: o.info,
+        corrupt_packets: corrupt,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_common_containers() {
+        assert_eq!(sniff_container(b"RIFF\0\0\0\0WAVEfmt "), Some("wav"));
+        assert_eq!(sniff_container(b"fLaC\0\0"), Some("flac"));
+        assert_eq!(sniff_container(b"OggS\0\x02"), Some("ogg"));
+        assert_eq!(sniff_container(b"\0\0\0\x20ftypM4A "), Some("mp4"));
+        assert_eq!(
+            sniff_container(&[0x1A, 0x45, 0xDF, 0xA3, 1]),
+            Some("matroska")
+        );
+        assert_eq!(sniff_container(b"ID3\x04"), Some("mp3"));
+        assert_eq!(sniff_container(&[0xFF, 0xFB, 0x90]), Some("mp3"));
+        assert_eq!(sniff_container(&[0xFF, 0xF1, 0x50]), Some("adts"));
+        assert_eq!(sniff_container(b"hello world, not audio"), None);
+    }
+
+    fn write_wav(path: &Path, rate: u32, channels: u16, secs: f32) {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..(rate as f32 * secs) as usize {
+            let v = ((i as f32 * 0.05).sin() * 8000.0) as i16;
+            for _ in 0..channels {
+                w.write_sample(v).unwrap();
+            }
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn decodes_wav_to_16k_with_the_right_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.wav");
+        write_wav(&p, 44_100, 2, 1.5);
+        let info = probe_file(&p).unwrap();
+        assert_eq!(info.container, "wav");
+        assert_eq!(info.channels, Some(2));
+        let d = decode_file(&p, 60).unwrap();
+        assert_eq!(d.duration_ms, 1500);
+        assert_eq!(d.samples.len(), 24_000);
+    }
+
+    #[test]
+    fn too_long_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.wav");
+        write_wav(&p, 8_000, 1, 3.0);
+        assert!(matches!(decode_file(&p, 1), Err(AudioError::TooLong(1))));
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.mp3");
+        std::fs::write(
+            &p,
+            b"this is just some text pretending to be an mp3 file\n".repeat(50),
+        )
+        .unwrap();
+        let err = probe_file(&p).unwrap_err();
+        assert!(!err.is_retryable());
+        let empty = dir.path().join("empty.wav");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(matches!(probe_file(&empty), Err(AudioError::NoAudio(_))));
+    }
+}

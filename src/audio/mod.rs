@@ -1,0 +1,37 @@
+//! Audio ingest: probing uploads and decoding any supported recording to
+//! 16 kHz mono f32 for whisper.
+//!
+//! The container and codec are found from the bytes (symphonia's probe),
+//! never from the file name or the client's content type.
+
+mod decode;
+pub mod resample;
+
+pub use decode::{decode_file, probe_file, sniff_container, AudioInfo, DecodedAudio};
+
+/// Why audio could not be used. Every variant but `Io` is the input's fault
+/// (a permanent job failure).
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    #[error("unsupported or unrecognised audio format{}", .0.as_deref().map(|s| format!(": {s}")).unwrap_or_default())]
+    UnsupportedFormat(Option<String>),
+    #[error("unsupported codec: {0}")]
+    UnsupportedCodec(String),
+    #[error("no audio track in the file")]
+    NoAudioTrack,
+    #[error("the file contains no decodable audio{}", .0.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    NoAudio(Option<String>),
+    #[error("invalid audio parameters: {0}")]
+    InvalidParameters(String),
+    #[error("recording is too long: over {0} seconds (MAX_AUDIO_SECONDS)")]
+    TooLong(u64),
+    #[error("I/O error reading audio: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AudioError {
+    /// Whether retrying could help (only I/O errors).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Io(_))
+    }
+}

@@ -1,0 +1,170 @@
+//! The `susurro` command line: `serve` (default), `transcribe`, `models`.
+
+use crate::config::{Language, Settings};
+use crate::models::import::{import, ImportOptions, Quantize};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "susurro",
+    version,
+    about = "Self-hosted speech-to-text job service"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and workers (the default).
+    Serve,
+    /// Transcribe one file and print the result (no server).
+    Transcribe {
+        file: PathBuf,
+        /// Model name (file ggml-<name>.bin in WHISPER_MODELS_DIR).
+        #[arg(long)]
+        model: Option<String>,
+        /// es, en, … or auto.
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Initial prompt (terms, context).
+        #[arg(long)]
+        prompt: Option<String>,
+    },
+    /// Manage whisper models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// List installed models.
+    List,
+    /// Import a CTranslate2 (faster-whisper) model directory.
+    Import {
+        dir: PathBuf,
+        /// Name of the imported model (default: from its size, e.g. base or tiny.en).
+        #[arg(long)]
+        name: Option<String>,
+        /// Quantize weight matrices (q8_0).
+        #[arg(long)]
+        quantize: Option<Quantize>,
+        /// Overwrite an existing model of that name.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Srt,
+    Vtt,
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = crate::app::App::build(settings).await?;
+            app.run_until_stopped(crate::app::shutdown_signal()).await
+        }
+        Command::Transcribe {
+            file,
+            model,
+            language,
+            threads,
+            format,
+            prompt,
+        } => {
+            let name = model.unwrap_or_else(|| settings.model.clone());
+            let language = match language {
+                Some(l) => Language::parse(&l).map_err(anyhow::Error::msg)?,
+                None => settings.language.clone(),
+            };
+            let opts = crate::stt::TranscribeOptions {
+                language,
+                prompt,
+                threads: threads.unwrap_or(settings.threads),
+                translate: false,
+            };
+            let max = settings.max_audio_seconds;
+            let dir = settings.models_dir.clone();
+            let t = tokio::task::spawn_blocking(
+                move || -> anyhow::Result<crate::stt::Transcription> {
+                    let audio = crate::audio::decode_file(&file, max)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    let engine = crate::stt::Engine::new(dir);
+                    let model = engine.model(&name)?;
+                    let never = std::sync::atomic::AtomicBool::new(false);
+                    let progress = std::sync::atomic::AtomicI32::new(0);
+                    Ok(crate::stt::engine_transcribe(
+                        &model,
+                        &audio.samples,
+                        &opts,
+                        &never,
+                        &progress,
+                    )?)
+                },
+            )
+            .await??;
+            match format {
+                Format::Text => println!("{}", t.text),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
+                Format::Srt => print!("{}", crate::stt::format::srt(&t.segments)),
+                Format::Vtt => print!("{}", crate::stt::format::vtt(&t.segments)),
+            }
+            Ok(())
+        }
+        Command::Models { command } => match command {
+            ModelsCommand::List => {
+                let dir = settings.models_dir.clone();
+                let installed = crate::models::list_installed(&dir)?;
+                if installed.is_empty() {
+                    println!("no models in {}", dir.display());
+                }
+                for (name, size) in installed {
+                    let marker = if name == settings.model {
+                        " (active)"
+                    } else {
+                        ""
+                    };
+                    println!("{name}\t{:.1} MB{marker}", size as f64 / 1e6);
+                }
+                Ok(())
+            }
+            ModelsCommand::Import {
+                dir,
+                name,
+                quantize,
+                force,
+            } => {
+                let dest = settings.models_dir.clone();
+                let opts = ImportOptions {
+                    name,
+                    quantize,
+                    force,
+                };
+                let report =
+                    tokio::task::spawn_blocking(move || import(&dir, &dest, &opts)).await??;
+                println!(
+                    "imported {} → {} ({} tensors, {:.1} MB)",
+                    report.name,
+                    report.path.display(),
+                    report.tensors,
+                    report.bytes as f64 / 1e6
+                );
+                Ok(())
+            }
+        },
+    }
+}

@@ -1,0 +1,263 @@
+//! Typed configuration, read from the environment once at start and
+//! validated: a bad value stops the program with a message naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration variable with an unusable value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Language selection for transcription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Language {
+    /// Let whisper detect the spoken language.
+    Auto,
+    /// A whisper language code such as `es` or `en`.
+    Code(String),
+}
+
+impl Language {
+    /// Parses `auto` or a language code known to whisper.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "auto" || s.is_empty() {
+            return Ok(Self::Auto);
+        }
+        if whisper_rs::get_lang_id(&s).is_some() {
+            Ok(Self::Code(s))
+        } else {
+            Err(format!(
+                "unknown language {s:?} (use a whisper language code such as es or en, or auto)"
+            ))
+        }
+    }
+
+    /// `auto` or the code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Auto => "auto",
+            Self::Code(c) => c,
+        }
+    }
+}
+
+/// Every setting of the service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SUSURRO_ADDR`: where the HTTP API listens.
+    pub addr: SocketAddr,
+    /// `SUSURRO_DATA_DIR`: database, audio and (by default) models.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: SQLite database; defaults to `<data dir>/susurro.db`.
+    pub database_url: String,
+    /// `WHISPER_MODELS_DIR`: where `ggml-<name>.bin` files live.
+    pub models_dir: PathBuf,
+    /// `WHISPER_MODEL`: the active model's name.
+    pub model: String,
+    /// `WHISPER_THREADS`: threads per transcription.
+    pub threads: usize,
+    /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
+    pub language: Language,
+    /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
+    pub transcript_ttl: Duration,
+    /// `WORKER_POLL_INTERVAL_MS`: how often idle workers look for jobs.
+    pub poll_interval: Duration,
+    /// `WORKER_MAX_CONCURRENT`: jobs running at once in this process.
+    pub max_concurrent: usize,
+    /// `CLEANUP_INTERVAL_HOURS`: period of the retention task.
+    pub cleanup_interval: Duration,
+    /// `MAX_UPLOAD_MB`: largest accepted upload.
+    pub max_upload_bytes: u64,
+    /// `MAX_AUDIO_SECONDS`: longest accepted recording.
+    pub max_audio_seconds: u64,
+    /// `JOB_LEASE_SECONDS`: a running job's lease, renewed while it runs.
+    pub job_lease: Duration,
+    /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8)
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        fn bad(var: &'static str, value: &str, reason: impl Into<String>) -> ConfigError {
+            ConfigError {
+                var,
+                value: value.to_string(),
+                reason: reason.into(),
+            }
+        }
+        let positive_int = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(bad(name, &v, "expected a positive integer")),
+                },
+            }
+        };
+        let positive_f64 = |name: &'static str, default: f64| -> Result<f64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<f64>() {
+                    Ok(n) if n > 0.0 && n.is_finite() && n < 1e6 => Ok(n),
+                    _ => Err(bad(name, &v, "expected a positive number")),
+                },
+            }
+        };
+
+        let addr = match var("SUSURRO_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+            Some(v) => v.trim().parse().map_err(|_| {
+                bad(
+                    "SUSURRO_ADDR",
+                    &v,
+                    "expected host:port, e.g. 127.0.0.1:3000",
+                )
+            })?,
+        };
+        let data_dir = PathBuf::from(var("SUSURRO_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("susurro.db").display()));
+        if !database_url.starts_with("sqlite:") {
+            return Err(bad(
+                "DATABASE_URL",
+                &database_url,
+                "only SQLite is supported (sqlite://path/to/file.db)",
+            ));
+        }
+        let models_dir = var("WHISPER_MODELS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("models"));
+        let model = var("WHISPER_MODEL").unwrap_or_else(|| "base".into());
+        if !crate::models::is_valid_name(&model) {
+            return Err(bad(
+                "WHISPER_MODEL",
+                &model,
+                "expected a model name such as base or tiny.en (letters, digits, '.', '-', '_')",
+            ));
+        }
+        let threads = positive_int("WHISPER_THREADS", default_threads() as u64)? as usize;
+        let language = match var("WHISPER_LANGUAGE") {
+            None => Language::Code("es".into()),
+            Some(v) => Language::parse(&v).map_err(|e| bad("WHISPER_LANGUAGE", &v, e))?,
+        };
+        let ttl_days = positive_f64("TRANSCRIPT_TTL_DAYS", 14.0)?;
+        let poll_ms = positive_int("WORKER_POLL_INTERVAL_MS", 3000)?;
+        let max_concurrent = positive_int("WORKER_MAX_CONCURRENT", 2)? as usize;
+        let cleanup_hours = positive_f64("CLEANUP_INTERVAL_HOURS", 24.0)?;
+        let max_upload_mb = positive_int("MAX_UPLOAD_MB", 100)?;
+        let max_audio_seconds = positive_int("MAX_AUDIO_SECONDS", 4 * 3600)?;
+        let lease = positive_int("JOB_LEASE_SECONDS", 30)?;
+        let grace = positive_int("SHUTDOWN_GRACE_SECONDS", 30)?;
+        Ok(Self {
+            addr,
+            data_dir,
+            database_url,
+            models_dir,
+            model,
+            threads,
+            language,
+            transcript_ttl: Duration::from_secs_f64(ttl_days * 86_400.0),
+            poll_interval: Duration::from_millis(poll_ms),
+            max_concurrent,
+            cleanup_interval: Duration::from_secs_f64(cleanup_hours * 3600.0),
+            max_upload_bytes: max_upload_mb * 1024 * 1024,
+            max_audio_seconds,
+            job_lease: Duration::from_secs(lease),
+            shutdown_grace: Duration::from_secs(grace),
+        })
+    }
+
+    /// Directory of stored uploads.
+    pub fn audio_dir(&self) -> PathBuf {
+        self.data_dir.join("audio")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_documented_values() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.transcript_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.poll_interval, Duration::from_millis(3000));
+        assert_eq!(s.max_concurrent, 2);
+        assert_eq!(s.cleanup_interval, Duration::from_secs(24 * 3600));
+        assert_eq!(s.language, Language::Code("es".into()));
+        assert!(s.database_url.ends_with("susurro.db"));
+        assert!(s.models_dir.ends_with("models"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = with(&[("WORKER_MAX_CONCURRENT", "zero")]).unwrap_err();
+        assert_eq!(err.var, "WORKER_MAX_CONCURRENT");
+        assert!(err.to_string().contains("WORKER_MAX_CONCURRENT"));
+        assert_eq!(
+            with(&[("WHISPER_THREADS", "0")]).unwrap_err().var,
+            "WHISPER_THREADS"
+        );
+        assert_eq!(
+            with(&[("WHISPER_MODEL", "../x")]).unwrap_err().var,
+            "WHISPER_MODEL"
+        );
+        assert_eq!(
+            with(&[("WHISPER_LANGUAGE", "klingon")]).unwrap_err().var,
+            "WHISPER_LANGUAGE"
+        );
+        assert_eq!(
+            with(&[("TRANSCRIPT_TTL_DAYS", "-1")]).unwrap_err().var,
+            "TRANSCRIPT_TTL_DAYS"
+        );
+        assert_eq!(
+            with(&[("SUSURRO_ADDR", "nope")]).unwrap_err().var,
+            "SUSURRO_ADDR"
+        );
+        assert_eq!(
+            with(&[("DATABASE_URL", "postgres://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+    }
+
+    #[test]
+    fn fractions_are_allowed_for_ttl_and_cleanup() {
+        let s = with(&[
+            ("TRANSCRIPT_TTL_DAYS", "0.5"),
+            ("CLEANUP_INTERVAL_HOURS", "0.25"),
+        ])
+        .unwrap();
+        assert_eq!(s.transcript_ttl, Duration::from_secs(43_200));
+        assert_eq!(s.cleanup_interval, Duration::from_secs(900));
+    }
+}

@@ -1,0 +1,120 @@
+//! Reading events for the API: one event with its transcript, and pages of them.
+
+use crate::db::rfc3339;
+use crate::stt::Segment;
+use serde::Serialize;
+use sqlx::{Row, SqlitePool};
+
+/// An event as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub id: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+    pub language: Option<String>,
+    pub model: Option<String>,
+    pub container: Option<String>,
+    pub codec: Option<String>,
+    pub transcript: Option<TranscriptView>,
+    #[serde(skip)]
+    pub created_ms: i64,
+}
+
+/// A transcript as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TranscriptView {
+    pub id: String,
+    pub text: String,
+    pub language: Option<String>,
+    pub model: String,
+    pub segments: Vec<Segment>,
+    pub inference_ms: i64,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+const SELECT: &str =
+    "select e.id, e.status, e.created_at, e.updated_at, e.duration_ms, e.error, e.language,
+        e.model, e.container, e.codec,
+        t.id as t_id, t.text as t_text, t.language as t_language, t.model as t_model,
+        t.segments as t_segments, t.inference_ms as t_inference_ms,
+        t.created_at as t_created_at, t.expires_at as t_expires_at
+   from events e left join transcripts t on t.event_id = e.id";
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> EventView {
+    let t_id: Option<String> = r.get("t_id");
+    let transcript = t_id.map(|id| TranscriptView {
+        id,
+        text: r.get("t_text"),
+        language: r.get("t_language"),
+        model: r.get("t_model"),
+        segments: serde_json::from_str(&r.get::<String, _>("t_segments")).unwrap_or_default(),
+        inference_ms: r.get("t_inference_ms"),
+        created_at: rfc3339(r.get("t_created_at")),
+        expires_at: rfc3339(r.get("t_expires_at")),
+    });
+    let created: i64 = r.get("created_at");
+    EventView {
+        id: r.get("id"),
+        status: r.get("status"),
+        created_at: rfc3339(created),
+        updated_at: rfc3339(r.get("updated_at")),
+        duration_ms: r.get("duration_ms"),
+        error: r.get("error"),
+        language: r.get("language"),
+        model: r.get("model"),
+        container: r.get("container"),
+        codec: r.get("codec"),
+        transcript,
+        created_ms: created,
+    }
+}
+
+/// One event with its transcript.
+pub async fn get(pool: &SqlitePool, id: &str) -> Result<Option<EventView>, sqlx::Error> {
+    let row = sqlx::query(&format!("{SELECT} where e.id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// Newest first, optionally by status, after an opaque cursor
+/// (`<created_ms>_<id>` of the last item of the previous page).
+/// Returns the page and the cursor of the next one.
+pub async fn list(
+    pool: &SqlitePool,
+    status: Option<&str>,
+    limit: i64,
+    cursor: Option<(i64, String)>,
+) -> Result<(Vec<EventView>, Option<String>), sqlx::Error> {
+    let (c_ms, c_id) = cursor.unwrap_or((i64::MAX, String::new()));
+    let rows = sqlx::query(&format!(
+        "{SELECT} where (?1 is null or e.status = ?1)
+           and (e.created_at < ?2 or (e.created_at = ?2 and e.id < ?3) or ?3 = '')
+         order by e.created_at desc, e.id desc limit ?4"
+    ))
+    .bind(status)
+    .bind(c_ms)
+    .bind(c_id)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let mut items: Vec<EventView> = rows.iter().map(from_row).collect();
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|e| format!("{}_{}", e.created_ms, e.id))
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// Parses a cursor made by [`list`].
+pub fn parse_cursor(s: &str) -> Option<(i64, String)> {
+    let (ms, id) = s.split_once('_')?;
+    Some((ms.parse().ok()?, id.to_string()))
+}

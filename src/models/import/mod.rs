@@ -1,0 +1,245 @@
+//! `susurro models import`: converts a CTranslate2 (faster-whisper) Whisper
+//! model directory into a whisper.cpp `ggml-<name>.bin`, in pure Rust.
+//!
+//! The file is written to a temporary name in the destination directory and
+//! renamed only once complete, so a failed import never leaves a partial
+//! model where the service would load it.
+
+pub mod ct2;
+pub mod ggml;
+pub mod mel;
+mod tensors;
+pub mod vocab;
+
+use ct2::Ct2Model;
+use ggml::{GgmlType, HParams, GGML_QNT_VERSION};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong while importing, each with a specific message.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    #[error(
+        "{0} has no model.bin (expected a CTranslate2 model directory, as faster-whisper uses)"
+    )]
+    MissingModelBin(PathBuf),
+    #[error("{0} is missing; a CTranslate2 Whisper model ships vocabulary.txt beside model.bin")]
+    MissingVocabulary(PathBuf),
+    #[error("not a Whisper model: the CTranslate2 spec is {0:?}, expected \"WhisperSpec\"")]
+    NotWhisper(String),
+    #[error("truncated model.bin: {0}")]
+    Truncated(String),
+    #[error("variable {name} has unknown dtype code {code}")]
+    UnknownDType { name: String, code: u8 },
+    #[error("model.bin has no variable {0}")]
+    MissingVariable(String),
+    #[error("unexpected shape for {name}: got {got:?}, expected {expected:?}")]
+    UnexpectedShape {
+        name: String,
+        got: Vec<usize>,
+        expected: Vec<usize>,
+    },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("invalid model file: {0}")]
+    Format(String),
+    #[error("{0} already exists (use --force to overwrite)")]
+    DestinationExists(PathBuf),
+    #[error("invalid model name {0:?}: use letters, digits, '.', '-' and '_'")]
+    InvalidName(String),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
+    move |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Weight quantization for the written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantize {
+    /// ggml Q8_0 for 2-D weight matrices.
+    Q8_0,
+}
+
+impl std::str::FromStr for Quantize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "q8_0" => Ok(Self::Q8_0),
+            other => Err(format!(
+                "unsupported quantization {other:?} (supported: q8_0)"
+            )),
+        }
+    }
+}
+
+/// What to import and where.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Name of the written model: the file is `ggml-<name>.bin`. Derived from
+    /// the model's size and vocabulary when absent.
+    pub name: Option<String>,
+    pub quantize: Option<Quantize>,
+    /// Overwrite an existing destination file.
+    pub force: bool,
+}
+
+/// The result of a successful import.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub name: String,
+    pub path: PathBuf,
+    pub hparams: HParams,
+    pub tensors: usize,
+    pub bytes: u64,
+}
+
+/// Reads `src_dir` (a CTranslate2 Whisper model) and writes
+/// `dest_dir/ggml-<name>.bin`.
+pub fn import(
+    src_dir: &Path,
+    dest_dir: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    if !src_dir.is_dir() {
+        return Err(ImportError::NotADirectory(src_dir.to_path_buf()));
+    }
+    let bin = src_dir.join("model.bin");
+    if !bin.is_file() {
+        return Err(ImportError::MissingModelBin(src_dir.to_path_buf()));
+    }
+    let vocab_path = src_dir.join("vocabulary.txt");
+    if !vocab_path.is_file() {
+        return Err(ImportError::MissingVocabulary(vocab_path));
+    }
+    let bytes = std::fs::read(&bin).map_err(io_err(&bin))?;
+    let model = Ct2Model::parse(&bytes)?;
+    let vocab_text = std::fs::read_to_string(&vocab_path).map_err(io_err(&vocab_path))?;
+    let vocab = vocab::decode_vocabulary(&vocab_text)?;
+
+    let mut hp = tensors::hparams(&model)?;
+    hp.ftype = match opts.quantize {
+        None => 1,
+        Some(Quantize::Q8_0) => 7 + 1000 * GGML_QNT_VERSION,
+    };
+    if vocab.len() > hp.n_vocab as usize {
+        return Err(ImportError::Format(format!(
+            "vocabulary.txt has {} tokens but the embedding has only {} rows",
+            vocab.len(),
+            hp.n_vocab
+        )));
+    }
+    let name = match &opts.name {
+        Some(n) => n.clone(),
+        None => default_name(&hp),
+    };
+    if !crate::models::is_valid_name(&name) {
+        return Err(ImportError::InvalidName(name));
+    }
+    std::fs::create_dir_all(dest_dir).map_err(io_err(dest_dir))?;
+    let dest = dest_dir.join(crate::models::file_name(&name));
+    if dest.exists() && !opts.force {
+        return Err(ImportError::DestinationExists(dest));
+    }
+
+    let tmp = TempFile::new(dest_dir, &name)?;
+    let file = std::fs::File::create(&tmp.path).map_err(io_err(&tmp.path))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let filters = mel::filterbank(hp.n_mels as usize);
+    ggml::write_header(&mut w, &hp, &filters, &vocab).map_err(io_err(&tmp.path))?;
+    let matrix_type = match opts.quantize {
+        None => GgmlType::F16,
+        Some(Quantize::Q8_0) => GgmlType::Q8_0,
+    };
+    let mut count = 0;
+    tensors::for_each(&model, &hp, |t| {
+        let ty = match t.kind {
+            tensors::Kind::Matrix => matrix_type,
+            tensors::Kind::Conv => GgmlType::F16,
+            tensors::Kind::F32 => GgmlType::F32,
+        };
+        if ty == GgmlType::Q8_0 && t.shape.last().copied().unwrap_or(0) % ggml::QK8_0 != 0 {
+            return Err(ImportError::Unsupported(format!(
+                "{}: row length {:?} is not a multiple of 32, q8_0 cannot hold it",
+                t.name,
+                t.shape.last()
+            )));
+        }
+        ggml::write_tensor(&mut w, &t.name, &t.shape, ty, &t.data).map_err(io_err(&tmp.path))?;
+        count += 1;
+        Ok(())
+    })?;
+    let file = w.into_inner().map_err(|e| ImportError::Io {
+        path: tmp.path.clone(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(io_err(&tmp.path))?;
+    let size = file.metadata().map_err(io_err(&tmp.path))?.len();
+    drop(file);
+    tmp.persist(&dest)?;
+    Ok(ImportReport {
+        name,
+        path: dest,
+        hparams: hp,
+        tensors: count,
+        bytes: size,
+    })
+}
+
+/// `tiny`, `base.en`, `large-v3`, …, from the layer count and vocabulary size.
+pub fn default_name(hp: &HParams) -> String {
+    let size = match hp.n_audio_layer {
+        4 => "tiny",
+        6 => "base",
+        12 => "small",
+        24 => "medium",
+        32 => "large",
+        _ => "custom",
+    };
+    let mut name = size.to_string();
+    if hp.n_vocab == 51866 {
+        name.push_str("-v3");
+    } else if hp.n_vocab == 51864 {
+        name.push_str(".en");
+    }
+    name
+}
+
+/// A temporary file removed on drop unless persisted.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempFile {
+    fn new(dir: &Path, name: &str) -> Result<Self, ImportError> {
+        let path = dir.join(format!(
+            ".ggml-{name}.bin.{}.tmp",
+            uuid::Uuid::new_v4().simple()
+        ));
+        Ok(Self { path, keep: false })
+    }
+
+    fn persist(mut self, dest: &Path) -> Result<(), ImportError> {
+        std::fs::rename(&self.path, dest).map_err(io_err(dest))?;
+        self.keep = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! The worker runner: claims jobs (polling every `WORKER_POLL_INTERVAL_MS`,
+//! and at once when this process enqueues), runs at most
+//! `WORKER_MAX_CONCURRENT` at a time, renews their leases while they run,
+//! rescues jobs whose worker died, and shuts down gracefully.
+//!
+//! Each job runs in its own task: a panic there becomes a failed job, never
+//! a dead runner.
+
+use super::{FailOutcome, Job, JobError, JobKind, Queue, QueueError};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What a running job may use.
+#[derive(Clone)]
+pub struct JobContext {
+    pub queue: Queue,
+    /// Fired when the job must stop: cancelled, lease lost, or shutdown.
+    pub cancel: CancellationToken,
+    /// Progress in percent, shown in the admin API.
+    pub progress: Arc<AtomicI32>,
+}
+
+/// Runs the jobs of some kinds.
+pub trait Handler: Send + Sync + 'static {
+    /// The kinds this handler runs; the runner claims only these.
+    fn kinds(&self) -> Vec<JobKind>;
+
+    /// Runs one job. On success the handler must have marked the job
+    /// completed ([`Queue::complete_in`] inside the transaction that stores
+    /// its results, or [`Queue::complete`]).
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>>;
+
+    /// Called after a failure was recorded (retrying or discarded).
+    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()>;
+}
+
+struct InFlight {
+    kind: JobKind,
+    started: Instant,
+    progress: Arc<AtomicI32>,
+    cancel: CancellationToken,
+}
+
+struct Inner {
+    queue: Queue,
+    handler: Arc<dyn Handler>,
+    kinds: Vec<JobKind>,
+    owner: String,
+    poll: Duration,
+    max: usize,
+    slots: Arc<Semaphore>,
+    enabled: AtomicBool,
+    wake: Arc<Notify>,
+    slot_freed: Notify,
+    stop: CancellationToken,
+    abort: CancellationToken,
+    tracker: TaskTracker,
+    in_flight: Mutex<HashMap<i64, InFlight>>,
+}
+
+/// Builder for a runner.
+pub struct Runner {
+    queue: Queue,
+    handler: Arc<dyn Handler>,
+    poll: Duration,
+    max: usize,
+    enabled: bool,
+}
+
+/// A job running in this process, for the admin API.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InFlightJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub running_ms: u64,
+    pub progress: i32,
+}
+
+/// Control of a started runner. Cloneable.
+#[derive(Clone)]
+pub struct RunnerHandle {
+    inner: Arc<Inner>,
+    main: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Runner {
+    pub fn new(queue: Queue, handler: Arc<dyn Handler>) -> Self {
+        Self {
+            queue,
+            handler,
+            poll: Duration::from_secs(3),
+            max: 2,
+            enabled: true,
+        }
+    }
+
+    pub fn poll_interval(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    pub fn max_concurrent(mut self, max: usize) -> Self {
+        self.max = max.max(1);
+        self
+    }
+
+    /// Start with claiming paused (`start()` resumes).
+    pub fn paused(mut self, paused: bool) -> Self {
+        self.enabled = !paused;
+        self
+    }
+
+    /// Spawns the claim loop and the rescuer; returns the handle.
+    pub fn spawn(self) -> RunnerHandle {
+        let owner = format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let inner = Arc::new(Inner {
+            kinds: self.handler.kinds(),
+            wake: self.queue.wake_handle(),
+            queue: self.queue,
+            handler: self.handler,
+            owner,
+            poll: self.poll,
+            max: self.max,
+            slots: Arc::new(Semaphore::new(self.max)),
+            enabled: AtomicBool::new(self.enabled),
+            slot_freed: Notify::new(),
+            stop: CancellationToken::new(),
+            abort: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            in_flight: Mutex::new(HashMap::new()),
+        });
+        let rescuer = inner.clone();
+        inner
+            .tracker
+            .spawn(async move { rescue_loop(rescuer).await });
+        let main = tokio::spawn(claim_loop(inner.clone()));
+        RunnerHandle {
+            inner,
+            main: Arc::new(Mutex::new(Some(main))),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
+
+async fn rescue_loop(inner: Arc<Inner>) {
+    let period = (inner.queue.lease() / 2).max(Duration::from_millis(200));
+    loop {
+        match inner.queue.rescue_expired().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(jobs = n, "rescued jobs whose lease expired");
+                inner.wake.notify_one();
+            }
+            Err(e) => tracing::error!(error = %e, "rescuing expired jobs failed"),
+        }
+        tokio::select! {
+            _ = inner.stop.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+    }
+}
+
+async fn claim_loop(inner: Arc<Inner>) {
+    loop {
+        if inner.stop.is_cancelled() {
+            return;
+        }
+        let mut busy = false;
+        if inner.enabled.load(Ordering::SeqCst) {
+            let mut permits = Vec::new();
+            while let Ok(p) = inner.slots.clone().try_acquire_owned() {
+                permits.push(p);
+            }
+            if !permits.is_empty() {
+                let asked = permits.len();
+                match inner.queue.claim(&inner.owner, &inner.kinds, asked).await {
+                    Ok(jobs) => {
+                        busy = jobs.len() == asked;
+                        for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
+                            spawn_job(&inner, job, permit);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "claiming jobs failed"),
+                }
+            }
+        }
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            _ = inner.stop.cancelled() => return,
+            _ = inner.wake.notified() => {}
+            _ = inner.slot_freed.notified() => {}
+            _ = tokio::time::sleep(inner.poll) => {}
+        }
+    }
+}
+
+fn panic_message(err: tokio::task::JoinError) -> String {
+    match err.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into()),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePermit) {
+    let inner = inner.clone();
+    let cancel = inner.abort.child_token();
+    let progress = Arc::new(AtomicI32::new(0));
+    inner
+        .in_flight
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            job.id,
+            InFlight {
+                kind: job.kind,
+                started: Instant::now(),
+                progress: progress.clone(),
+                cancel: cancel.clone(),
+            },
+        );
+    let tracker = inner.tracker.clone();
+    tracker.spawn(async move {
+        let _permit = permit;
+        let lease = job.lease.clone();
+        let heartbeat = {
+            let (queue, lease, cancel) = (inner.queue.clone(), lease.clone(), cancel.clone());
+            let period = (queue.lease() / 3).max(Duration::from_millis(100));
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    match queue.heartbeat(&lease).await {
+                        Ok(()) => {}
+                        Err(QueueError::LeaseLost(id)) => {
+                            tracing::warn!(
+                                job_id = id,
+                                "lease lost (cancelled or rescued): stopping the job"
+                            );
+                            cancel.cancel();
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::warn!(job_id = lease.job_id, error = %e, "heartbeat failed")
+                        }
+                    }
+                }
+            })
+        };
+        let ctx = JobContext {
+            queue: inner.queue.clone(),
+            cancel: cancel.clone(),
+            progress,
+        };
+        let result = tokio::spawn(inner.handler.run(job.clone(), ctx)).await;
+        heartbeat.abort();
+        let error = match result {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(join) => {
+                let msg = panic_message(join);
+                tracing::error!(job_id = job.id, panic = %msg, "job panicked");
+                Some(JobError::permanent(format!(
+                    "internal error: the worker panicked: {msg}"
+                )))
+            }
+        };
+        if let Some(err) = error {
+            if inner.abort.is_cancelled() {
+                match inner.queue.release(&lease).await {
+                    Ok(()) => tracing::info!(job_id = job.id, "released job at shutdown"),
+                    Err(e) => tracing::warn!(job_id = job.id, error = %e, "could not release job"),
+                }
+            } else {
+                match inner.queue.fail(&lease, &err).await {
+                    Ok(outcome) => {
+                        tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempt,
+                            error = %err.message, ?outcome, "job failed");
+                        inner.handler.on_failure(job.clone(), err, outcome).await;
+                    }
+                    Err(QueueError::LeaseLost(_)) => {
+                        tracing::info!(
+                            job_id = job.id,
+                            "job ended after losing its lease; nothing written"
+                        )
+                    }
+                    Err(e) => {
+                        tracing::error!(job_id = job.id, error = %e, "recording the failure failed")
+                    }
+                }
+            }
+        }
+        inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&job.id);
+        inner.slot_freed.notify_one();
+    });
+}
+
+impl RunnerHandle {
+    /// Resumes claiming.
+    pub fn start(&self) {
+        self.inner.enabled.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_one();
+    }
+
+    /// Stops claiming; running jobs finish.
+    pub fn stop(&self) {
+        self.inner.enabled.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the runner claims new jobs.
+    pub fn is_running(&self) -> bool {
+        self.inner.enabled.load(Ordering::SeqCst) && !self.inner.stop.is_cancelled()
+    }
+
+    /// Maximum concurrent jobs.
+    pub fn slots(&self) -> usize {
+        self.inner.max
+    }
+
+    /// Jobs running in this process now.
+    pub fn in_flight(&self) -> Vec<InFlightJob> {
+        let map = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<_> = map
+            .iter()
+            .map(|(id, f)| InFlightJob {
+                id: *id,
+                kind: f.kind,
+                running_ms: f.started.elapsed().as_millis() as u64,
+                progress: f.progress.load(Ordering::Relaxed),
+            })
+            .collect();
+        v.sort_by_key(|j| j.id);
+        v
+    }
+
+    /// Cancels a job: in the database, and at once if it runs here.
+    pub async fn cancel_job(&self, id: i64) -> Result<Option<super::JobState>, QueueError> {
+        let prev = self.inner.queue.cancel(id).await?;
+        if let Some(f) = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            f.cancel.cancel();
+        }
+        Ok(prev)
+    }
+
+    /// The lease owner id of this runner.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Graceful shutdown: stop claiming, let running jobs finish for up to
+    /// `grace`, then stop them and release their leases so another worker
+    /// takes them at once.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.stop.cancel();
+        let main = self.main.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(main) = main {
+            let _ = main.await;
+        }
+        self.inner.tracker.close();
+        if tokio::time::timeout(grace, self.inner.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("jobs still running after the grace period: stopping them and releasing their leases");
+            self.inner.abort.cancel();
+            self.inner.tracker.wait().await;
+        }
+    }
+}

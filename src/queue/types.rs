@@ -1,0 +1,163 @@
+//! Job kinds, states, options and errors of the queue.
+
+use std::time::Duration;
+
+sql_enum!(
+    /// What a job does; each kind has its own worker.
+    JobKind {
+        /// Speech to text for one event.
+        Stt = "stt",
+        /// Hand a transcript to the product's next stage.
+        Extract = "extract",
+    }
+);
+
+sql_enum!(
+    /// Where a job is in its life.
+    JobState {
+        /// Waiting; claimable once `run_at` has passed (a retry waits this way).
+        Available = "available",
+        /// Claimed by a worker that holds the lease.
+        Running = "running",
+        /// Done.
+        Completed = "completed",
+        /// Dead: failed permanently or out of attempts.
+        Discarded = "discarded",
+        /// Cancelled by an operator.
+        Cancelled = "cancelled",
+    }
+);
+
+impl JobKind {
+    /// Attempts before a job of this kind is discarded.
+    pub fn default_max_attempts(self) -> i64 {
+        match self {
+            JobKind::Stt => 3,
+            JobKind::Extract => 8,
+        }
+    }
+}
+
+/// Priority for interactive requests (lower runs first).
+pub const PRIORITY_HIGH: i64 = 10;
+/// Default priority.
+pub const PRIORITY_NORMAL: i64 = 100;
+
+/// Options of [`Queue::enqueue`](super::Queue::enqueue).
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueOptions {
+    /// Lower runs first; defaults to [`PRIORITY_NORMAL`].
+    pub priority: Option<i64>,
+    /// Not before this time (ms since the epoch).
+    pub run_at: Option<i64>,
+    /// Defaults to the kind's [`JobKind::default_max_attempts`].
+    pub max_attempts: Option<i64>,
+    /// At most one unfinished job per (kind, key): enqueue returns the existing one.
+    pub unique_key: Option<String>,
+}
+
+/// A claimed job. Its lease is the proof of ownership for every later write.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+    pub priority: i64,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub lease: Lease,
+}
+
+/// Who holds a running job: owner id plus the attempt it was claimed for, so
+/// a re-claim of the same job (even by the same owner) invalidates old leases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: i64,
+    pub owner: String,
+    pub attempt: i64,
+}
+
+/// How a failure should be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again later (I/O, model not ready, …) while attempts remain.
+    Retryable,
+    /// Bad input: discard now.
+    Permanent,
+}
+
+/// A job's error, classified.
+#[derive(Debug, Clone)]
+pub struct JobError {
+    pub failure: Failure,
+    pub message: String,
+}
+
+impl JobError {
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Retryable,
+            message: message.into(),
+        }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            failure: Failure::Permanent,
+            message: message.into(),
+        }
+    }
+}
+
+/// What [`Queue::fail`](super::Queue::fail) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// Back to `available`, due at this time (ms).
+    Retrying { run_at: i64 },
+    /// Out of attempts or permanent: `discarded`.
+    Discarded,
+}
+
+/// Queue errors.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The job is no longer running under this lease (expired and rescued,
+    /// cancelled, or claimed again): the write was not made.
+    #[error("lease lost on job {0}: it was rescued, cancelled or claimed again")]
+    LeaseLost(i64),
+    #[error("job {0} not found")]
+    NotFound(i64),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("bad job payload: {0}")]
+    Payload(#[from] serde_json::Error),
+}
+
+/// Exponential backoff with jitter: `base · 2^(attempt-1)`, capped, ±10 %.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(2),
+            cap: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay after the `attempt`-th failed attempt (1-based), before jitter.
+    pub fn nominal(&self, attempt: i64) -> Duration {
+        let exp = attempt.clamp(1, 30) as u32 - 1;
+        self.base.saturating_mul(1u32 << exp.min(20)).min(self.cap)
+    }
+
+    /// Delay with ±10 % jitter.
+    pub fn delay(&self, attempt: i64) -> Duration {
+        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.9..=1.1);
+        self.nominal(attempt).mul_f64(jitter)
+    }
+}

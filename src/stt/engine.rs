@@ -1,0 +1,231 @@
+//! whisper.cpp through whisper-rs, in process. Each model is loaded once and
+//! cached; every transcription gets its own `WhisperState` on the shared
+//! context. Everything here blocks: call it from a blocking thread.
+
+use super::{Segment, SttError, Transcription};
+use crate::config::Language;
+use std::collections::HashMap;
+use std::ffi::{c_int, c_void};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+/// A loaded model.
+pub struct Model {
+    pub name: String,
+    ctx: WhisperContext,
+    multilingual: bool,
+}
+
+impl Model {
+    /// Whether the model knows languages other than English.
+    pub fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+}
+
+/// Per-call settings.
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    pub language: Language,
+    /// Initial prompt (glossary, context).
+    pub prompt: Option<String>,
+    pub threads: usize,
+    /// Translate to English instead of transcribing.
+    pub translate: bool,
+}
+
+/// The model cache.
+pub struct Engine {
+    models_dir: PathBuf,
+    cache: Mutex<HashMap<String, Arc<Model>>>,
+    load_lock: Mutex<()>,
+    loads: AtomicU64,
+}
+
+impl Engine {
+    /// An engine loading models from `models_dir`.
+    pub fn new(models_dir: PathBuf) -> Self {
+        whisper_rs::install_logging_hooks();
+        Self {
+            models_dir,
+            cache: Mutex::new(HashMap::new()),
+            load_lock: Mutex::new(()),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// The directory models are read from.
+    pub fn models_dir(&self) -> &std::path::Path {
+        &self.models_dir
+    }
+
+    /// Whether `name` is in memory.
+    pub fn is_loaded(&self, name: &str) -> bool {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(name)
+    }
+
+    /// How many times a model file was loaded (for tests and health).
+    pub fn load_count(&self) -> u64 {
+        self.loads.load(Ordering::SeqCst)
+    }
+
+    /// Returns the cached model, loading it first if needed. Concurrent
+    /// callers wait for a single load.
+    pub fn model(&self, name: &str) -> Result<Arc<Model>, SttError> {
+        if let Some(m) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return Ok(m.clone());
+        }
+        if !crate::models::is_valid_name(name) {
+            return Err(SttError::InvalidModelName(name.to_string()));
+        }
+        let _guard = self.load_lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            return Ok(m.clone());
+        }
+        let path = crate::models::model_path(&self.models_dir, name);
+        if !path.is_file() {
+            return Err(SttError::ModelMissing(crate::models::how_to_get(
+                name,
+                &self.models_dir,
+            )));
+        }
+        let started = Instant::now();
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx =
+            WhisperContext::new_with_params(&path, params).map_err(|e| SttError::ModelLoad {
+                name: name.to_string(),
+                reason: format!("{e} (is {} a whisper.cpp ggml model?)", path.display()),
+            })?;
+        let model = Arc::new(Model {
+            name: name.to_string(),
+            multilingual: ctx.is_multilingual(),
+            ctx,
+        });
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        tracing::info!(
+            model = name,
+            ms = started.elapsed().as_millis() as u64,
+            "model loaded"
+        );
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), model.clone());
+        Ok(model)
+    }
+}
+
+unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> bool {
+    // SAFETY: user_data points at an AtomicBool that outlives the whisper_full call.
+    let flag = unsafe { &*(user_data as *const AtomicBool) };
+    flag.load(Ordering::Relaxed)
+}
+
+unsafe extern "C" fn progress_trampoline(
+    _ctx: *mut whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs_sys::whisper_state,
+    progress: c_int,
+    user_data: *mut c_void,
+) {
+    // SAFETY: user_data points at an AtomicI32 that outlives the whisper_full call.
+    let p = unsafe { &*(user_data as *const AtomicI32) };
+    p.store(progress, Ordering::Relaxed);
+}
+
+/// Transcribes 16 kHz mono samples. `abort` stops whisper between steps;
+/// `progress` receives the percentage done.
+pub fn transcribe(
+    model: &Model,
+    samples: &[f32],
+    opts: &TranscribeOptions,
+    abort: &AtomicBool,
+    progress: &AtomicI32,
+) -> Result<Transcription, SttError> {
+    if samples.is_empty() {
+        return Err(SttError::NoSamples);
+    }
+    let started = Instant::now();
+    let mut state = model
+        .ctx
+        .create_state()
+        .map_err(|e| SttError::Inference(format!("cannot create state: {e}")))?;
+    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    params.set_n_threads(opts.threads.max(1) as c_int);
+    params.set_translate(opts.translate);
+    params.set_print_special(false);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_suppress_blank(true);
+    let language = match (&opts.language, model.multilingual) {
+        (_, false) => Some("en"),
+        (Language::Auto, true) => None,
+        (Language::Code(c), true) => Some(c.as_str()),
+    };
+    params.set_language(Some(language.unwrap_or("auto")));
+    params.set_detect_language(false);
+    if let Some(p) = opts.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+        params.set_initial_prompt(p);
+    }
+    // SAFETY: both pointers stay valid for the whole `full` call below; the
+    // callbacks only read/write atomics.
+    unsafe {
+        params.set_abort_callback(Some(abort_trampoline));
+        params.set_abort_callback_user_data(abort as *const AtomicBool as *mut c_void);
+        params.set_progress_callback(Some(progress_trampoline));
+        params.set_progress_callback_user_data(progress as *const AtomicI32 as *mut c_void);
+    }
+    let result = state.full(params, samples);
+    if abort.load(Ordering::Relaxed) {
+        return Err(SttError::Aborted);
+    }
+    result.map_err(|e| SttError::Inference(e.to_string()))?;
+    let mut segments = Vec::new();
+    for seg in state.as_iter() {
+        let text = seg
+            .to_str_lossy()
+            .map_err(|e| SttError::Inference(e.to_string()))?
+            .trim()
+            .to_string();
+        if text.is_empty() {
+            continue;
+        }
+        segments.push(Segment {
+            start_ms: seg.start_timestamp() * 10,
+            end_ms: seg.end_timestamp() * 10,
+            text,
+        });
+    }
+    let text = segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let detected = whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
+    progress.store(100, Ordering::Relaxed);
+    Ok(Transcription {
+        text,
+        language: detected.or_else(|| language.map(str::to_string)),
+        model: model.name.clone(),
+        segments,
+        duration_ms: samples.len() as u64 * 1000 / 16_000,
+        inference_ms: started.elapsed().as_millis() as u64,
+    })
+}

@@ -1,0 +1,48 @@
+//! Speech to text: the in-process whisper engine (models loaded once and
+//! shared), the transcript types, subtitle formats, and the `stt` job worker.
+
+mod engine;
+pub mod format;
+pub mod worker;
+
+pub use engine::{transcribe as engine_transcribe, Engine, Model, TranscribeOptions};
+
+use serde::{Deserialize, Serialize};
+
+/// A timed piece of the transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+/// What whisper produced for one recording.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Transcription {
+    pub text: String,
+    /// Detected or forced language code.
+    pub language: Option<String>,
+    pub model: String,
+    pub segments: Vec<Segment>,
+    pub duration_ms: u64,
+    pub inference_ms: u64,
+}
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    /// The model file is not there; the message says how to get it.
+    #[error("{0}")]
+    ModelMissing(String),
+    #[error("invalid model name {0:?}")]
+    InvalidModelName(String),
+    #[error("could not load model {name}: {reason}")]
+    ModelLoad { name: String, reason: String },
+    #[error("transcription was cancelled")]
+    Aborted,
+    #[error("whisper failed: {0}")]
+    Inference(String),
+    #[error("no audio samples to transcribe")]
+    NoSamples,
+}

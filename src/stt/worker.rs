@@ -1,0 +1,215 @@
+//! The `stt` job: decode the event's audio, transcribe it with the cached
+//! model on a blocking thread, then in one transaction store the transcript,
+//! mark the event transcribed, enqueue its `extract` job and complete the job.
+
+use super::engine::transcribe;
+use super::{Engine, SttError, TranscribeOptions};
+use crate::audio::{decode_file, AudioError};
+use crate::config::{Language, Settings};
+use crate::events::{self, EventStatus};
+use crate::queue::{
+    EnqueueOptions, FailOutcome, Handler, Job, JobContext, JobError, JobKind, Queue,
+};
+use futures_util::future::BoxFuture;
+use sqlx::SqlitePool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The stt worker's dependencies.
+#[derive(Clone)]
+pub struct SttWorker {
+    pub pool: SqlitePool,
+    pub engine: Arc<Engine>,
+    pub settings: Arc<Settings>,
+}
+
+impl From<AudioError> for JobError {
+    fn from(e: AudioError) -> Self {
+        if e.is_retryable() {
+            JobError::retryable(e.to_string())
+        } else {
+            JobError::permanent(e.to_string())
+        }
+    }
+}
+
+impl From<SttError> for JobError {
+    fn from(e: SttError) -> Self {
+        match e {
+            SttError::NoSamples | SttError::InvalidModelName(_) => {
+                JobError::permanent(e.to_string())
+            }
+            _ => JobError::retryable(e.to_string()),
+        }
+    }
+}
+
+fn db_err(e: impl std::fmt::Display) -> JobError {
+    JobError::retryable(format!("database error: {e}"))
+}
+
+impl SttWorker {
+    async fn process(self, job: Job, ctx: JobContext) -> Result<(), JobError> {
+        let event_id = job
+            .payload
+            .get("event_id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| JobError::permanent("stt job without event_id"))?
+            .to_string();
+        let ev = events::work(&self.pool, &event_id)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| JobError::permanent(format!("event {event_id} not found")))?;
+        if events::has_transcript(&self.pool, &event_id)
+            .await
+            .map_err(db_err)?
+        {
+            // A previous attempt already stored it: finish without a second transcript.
+            ctx.queue.complete(&job.lease).await.map_err(db_err)?;
+            return Ok(());
+        }
+        let path = ev
+            .audio_path
+            .clone()
+            .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
+        events::set_status(&self.pool, &event_id, EventStatus::Transcribing, None)
+            .await
+            .map_err(db_err)?;
+
+        let model_name = ev
+            .model
+            .clone()
+            .unwrap_or_else(|| self.settings.model.clone());
+        let language = match ev.language.as_deref() {
+            Some(l) => Language::parse(l).map_err(JobError::permanent)?,
+            None => self.settings.language.clone(),
+        };
+        let opts = TranscribeOptions {
+            language,
+            prompt: ev.prompt.clone(),
+            threads: self.settings.threads,
+            translate: false,
+        };
+        let abort = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (abort, cancel) = (abort.clone(), ctx.cancel.clone());
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                abort.store(true, Ordering::Relaxed);
+            })
+        };
+        let (engine, max_secs, progress) = (
+            self.engine.clone(),
+            self.settings.max_audio_seconds,
+            ctx.progress.clone(),
+        );
+        let started = Instant::now();
+        let work = tokio::task::spawn_blocking(
+            move || -> Result<(super::Transcription, crate::audio::AudioInfo), JobError> {
+                let audio = decode_file(std::path::Path::new(&path), max_secs)?;
+                let model = engine.model(&model_name)?;
+                let t = transcribe(&model, &audio.samples, &opts, &abort, &progress)?;
+                Ok((t, audio.info))
+            },
+        )
+        .await;
+        watcher.abort();
+        let (mut t, info) = match work {
+            Ok(r) => r?,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => return Err(JobError::retryable(join.to_string())),
+        };
+        if t.duration_ms == 0 {
+            t.duration_ms = 1;
+        }
+
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let transcript_id = events::store_transcript(
+            &mut tx,
+            &event_id,
+            &t,
+            Some(&info),
+            self.settings.transcript_ttl,
+        )
+        .await
+        .map_err(db_err)?;
+        Queue::enqueue_in(
+            &mut tx,
+            JobKind::Extract,
+            &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
+            &EnqueueOptions {
+                unique_key: Some(event_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(db_err)?;
+        match Queue::complete_in(&mut tx, &job.lease).await {
+            Ok(()) => {}
+            Err(e @ crate::queue::QueueError::LeaseLost(_)) => {
+                // Dropping the transaction rolls the transcript back.
+                return Err(JobError::retryable(e.to_string()));
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+        tx.commit().await.map_err(db_err)?;
+        tracing::info!(
+            event_id = %event_id,
+            job_id = job.id,
+            audio_ms = t.duration_ms,
+            model = %t.model,
+            language = t.language.as_deref().unwrap_or("?"),
+            inference_ms = t.inference_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "transcribed"
+        );
+        if let Some(path) = ev.audio_path {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path, error = %e, "could not delete audio"),
+            }
+            if let Err(e) = events::clear_audio(&self.pool, &event_id).await {
+                tracing::warn!(error = %e, "could not clear the audio path");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Handler for SttWorker {
+    fn kinds(&self) -> Vec<JobKind> {
+        vec![JobKind::Stt]
+    }
+
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
+        tracing::info!(job_id = job.id, attempt = job.attempt, payload = %job.payload, "stt job started");
+        Box::pin(self.clone().process(job, ctx))
+    }
+
+    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()> {
+        let pool = self.pool.clone();
+        Box::pin(async move {
+            let Some(event_id) = job.payload.get("event_id").and_then(|v| v.as_str()) else {
+                return;
+            };
+            let (status, msg) = match outcome {
+                FailOutcome::Retrying { run_at } => (
+                    EventStatus::Queued,
+                    format!(
+                        "attempt {} of {} failed: {}; retrying at {}",
+                        job.attempt,
+                        job.max_attempts,
+                        err.message,
+                        crate::db::rfc3339(run_at)
+                    ),
+                ),
+                FailOutcome::Discarded => (EventStatus::Failed, err.message.clone()),
+            };
+            if let Err(e) = events::set_status(&pool, event_id, status, Some(&msg)).await {
+                tracing::error!(error = %e, "could not record the failure on the event");
+            }
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! Shared test helpers: real models, real audio (from ../shared when present,
+//! generated with espeak-ng otherwise), and a real server on port 0.
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The JFK sentence of `../shared/samples/jfk.*`.
+pub const JFK: &str =
+    "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+/// Where `scripts/fetch-test-models` put the models (`SUSURRO_TEST_MODELS`).
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("SUSURRO_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cache/susurro/test-models"))
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
+}
+
+/// Path of a test model; fails with the command that fetches it.
+pub fn require_model(name: &str) -> PathBuf {
+    let p = models_dir().join(format!("ggml-{name}.bin"));
+    assert!(
+        p.is_file(),
+        "test model {} is missing: run scripts/fetch-test-models (or scripts/test)",
+        p.display()
+    );
+    p
+}
+
+/// A CTranslate2 source model kept by the fetch script (`tiny.en`, `base`).
+pub fn require_ct2(name: &str) -> PathBuf {
+    let p = models_dir().join("ct2").join(name);
+    assert!(
+        p.join("model.bin").is_file(),
+        "CTranslate2 test model {} is missing: run scripts/fetch-test-models",
+        p.display()
+    );
+    p
+}
+
+/// `../shared`, when this checkout has one.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    p.join("samples/jfk.wav").is_file().then_some(p)
+}
+
+fn fixtures_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("susurro-fixtures-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (scripts/test installs it)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Speech made with espeak-ng (voice `en-us`, `es`, …) as a 22.05 kHz WAV.
+pub fn espeak_wav(text: &str, voice: &str) -> PathBuf {
+    let name = format!("{:x}-{voice}.wav", hash(text));
+    let path = fixtures_dir().join(name);
+    if !path.exists() {
+        let tmp = path.with_extension("tmp.wav");
+        run(Command::new("espeak-ng")
+            .args(["-v", voice, "-s", "150", "-w"])
+            .arg(&tmp)
+            .arg(text));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// Converts audio with ffmpeg (`args` go between input and output).
+pub fn ffmpeg(input: &Path, args: &[&str], ext: &str) -> PathBuf {
+    let path = fixtures_dir().join(format!(
+        "{:x}.{ext}",
+        hash(&format!("{}{args:?}", input.display()))
+    ));
+    if !path.exists() {
+        let tmp = fixtures_dir().join(format!("tmp-{}.{ext}", uuid_like()));
+        run(Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(input)
+            .args(args)
+            .arg(&tmp));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::time::SystemTime::now())
+        .replace([' ', ':', '{', '}', ',', '.'], "")
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// jfk.wav from ../shared, or the same sentence spoken by espeak-ng.
+pub fn jfk_wav() -> PathBuf {
+    match shared_dir() {
+        Some(s) => s.join("samples/jfk.wav"),
+        None => espeak_wav(JFK, "en-us"),
+    }
+}
+
+/// jfk.mp3 from ../shared, or generated speech encoded as MP3.
+pub fn jfk_mp3() -> PathBuf {
+    match shared_dir() {
+        Some(s) => s.join("samples/jfk.mp3"),
+        None => ffmpeg(
+            &espeak_wav(JFK, "en-us"),
+            &["-codec:a", "libmp3lame", "-b:a", "64k"],
+            "mp3",
+        ),
+    }
+}
+
+/// Lowercase words without punctuation.
+pub fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word error rate of `hyp` against `reference` (normalised words).
+pub fn wer(reference: &str, hyp: &str) -> f64 {
+    let (r, h) = (words(reference), words(hyp));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(rw != hw))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// Asserts that `hyp` says `reference`: exact words for ../shared's real
+/// speech, WER ≤ 25 % for synthetic speech (espeak-ng is hard to hear).
+pub fn assert_says(reference: &str, hyp: &str) {
+    let limit = if shared_dir().is_some() { 0.0 } else { 0.25 };
+    let w = wer(reference, hyp);
+    assert!(
+        w <= limit,
+        "WER {w:.2} > {limit}: expected {reference:?}, got {hyp:?}"
+    );
+}
