@@ -47,8 +47,12 @@ pub fn require_ct2(name: &str) -> PathBuf {
     p
 }
 
-/// `../shared`, when this checkout has one.
+/// `../shared`, when this checkout has one (`SUSURRO_NO_SHARED=1` acts as
+/// if it had none, as in a user's fresh clone).
 pub fn shared_dir() -> Option<PathBuf> {
+    if std::env::var_os("SUSURRO_NO_SHARED").is_some() {
+        return None;
+    }
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     p.join("samples/jfk.wav").is_file().then_some(p)
 }
@@ -78,7 +82,7 @@ pub fn espeak_wav(text: &str, voice: &str) -> PathBuf {
     let name = format!("{:x}-{voice}.wav", hash(text));
     let path = fixtures_dir().join(name);
     if !path.exists() {
-        let tmp = path.with_extension("tmp.wav");
+        let tmp = fixtures_dir().join(format!("tmp-{}.wav", uuid_like()));
         run(Command::new("espeak-ng")
             .args(["-v", voice, "-s", "150", "-w"])
             .arg(&tmp)
@@ -107,8 +111,12 @@ pub fn ffmpeg(input: &Path, args: &[&str], ext: &str) -> PathBuf {
 }
 
 fn uuid_like() -> String {
-    format!("{}-{:?}", std::process::id(), std::time::SystemTime::now())
-        .replace([' ', ':', '{', '}', ',', '.'], "")
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    )
 }
 
 fn hash(s: &str) -> u64 {
