@@ -155,14 +155,19 @@ impl Settings {
                 "expected a model name such as base or tiny.en (letters, digits, '.', '-', '_')",
             ));
         }
-        let threads = positive_int("WHISPER_THREADS", default_threads() as u64)? as usize;
+        let max_concurrent = positive_int("WORKER_MAX_CONCURRENT", 2)? as usize;
+        // Never more whisper threads in total than cores: ggml's threads spin
+        // while they wait, and an oversubscribed CPU runs 10-30x slower.
+        let threads = positive_int(
+            "WHISPER_THREADS",
+            (default_threads() / max_concurrent).max(1) as u64,
+        )? as usize;
         let language = match var("WHISPER_LANGUAGE") {
             None => Language::Code("es".into()),
             Some(v) => Language::parse(&v).map_err(|e| bad("WHISPER_LANGUAGE", &v, e))?,
         };
         let ttl_days = positive_f64("TRANSCRIPT_TTL_DAYS", 14.0)?;
         let poll_ms = positive_int("WORKER_POLL_INTERVAL_MS", 3000)?;
-        let max_concurrent = positive_int("WORKER_MAX_CONCURRENT", 2)? as usize;
         let cleanup_hours = positive_f64("CLEANUP_INTERVAL_HOURS", 24.0)?;
         let max_upload_mb = positive_int("MAX_UPLOAD_MB", 100)?;
         let max_audio_seconds = positive_int("MAX_AUDIO_SECONDS", 4 * 3600)?;

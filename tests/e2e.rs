@@ -215,3 +215,39 @@ async fn list_pages_with_a_cursor() {
     assert_eq!(s, 400);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_transcription_aborts_whisper_and_frees_the_slot() {
+    require_model("tiny.en");
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(
+        &data,
+        &[("WORKER_MAX_CONCURRENT", "1"), ("WHISPER_THREADS", "1")],
+    ))
+    .await;
+    let long = repeated(&jfk_wav(), 12);
+    let (s, body) = app.upload(&long, &[]).await;
+    assert_eq!(s, 202);
+    let id = body["id"].as_str().unwrap().to_string();
+    app.wait_event(&id, Duration::from_secs(60), |e| {
+        e["status"] == "transcribing"
+    })
+    .await;
+    // Let whisper get going, then cancel through the runner.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let running = app.state.runner.in_flight();
+    assert_eq!(running.len(), 1);
+    let prev = app.state.runner.cancel_job(running[0].id).await.unwrap();
+    assert_eq!(prev, Some(susurro::queue::JobState::Running));
+    let ev = app
+        .wait_event(&id, Duration::from_secs(60), |e| e["status"] == "failed")
+        .await;
+    assert_eq!(ev["error"], "cancelled");
+    assert!(ev["transcript"].is_null());
+    assert!(app.state.runner.in_flight().is_empty(), "the slot is free");
+
+    let (s, body) = app.upload(&jfk_wav(), &[]).await;
+    assert_eq!(s, 202);
+    app.wait_transcribed(body["id"].as_str().unwrap()).await;
+    app.stop().await;
+}

@@ -1,13 +1,16 @@
 //! Decoding with symphonia: probe from the bytes, decode the first audio
 //! track, mix down to mono and stream into the 16 kHz resampler.
 
+use super::opus::{OpusDecoder, OPUS_RATE};
 use super::resample::{To16k, TARGET_RATE};
 use super::AudioError;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::{
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
+};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
@@ -71,9 +74,27 @@ fn read_head(path: &Path) -> Result<Vec<u8>, AudioError> {
     Ok(head)
 }
 
+enum Dec {
+    Symphonia(Box<dyn Decoder>),
+    Opus(OpusDecoder),
+}
+
+/// What one demuxed packet gave.
+enum Step {
+    /// Mono samples at this rate were appended.
+    Samples(u32),
+    /// A packet of another track, or one without samples.
+    Nothing,
+    /// A packet that failed to decode (skipped).
+    Corrupt,
+    /// End of stream (or an unreadable tail).
+    End(Option<std::io::Error>),
+}
+
 struct Opened {
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
+    decoder: Dec,
+    sample_buf: Option<SampleBuffer<f32>>,
     track_id: u32,
     info: AudioInfo,
 }
@@ -116,53 +137,113 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
         })
         .ok_or(AudioError::NoAudioTrack)?;
     let params: CodecParameters = track.codec_params.clone();
-    let codec = symphonia::default::get_codecs()
-        .get_codec(params.codec)
-        .map(|d| d.short_name.to_string())
-        .unwrap_or_else(|| format!("{}", params.codec));
-    let decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|_| AudioError::UnsupportedCodec(codec.clone()))?;
+    let (decoder, codec, rate) = if params.codec == CODEC_TYPE_OPUS {
+        (
+            Dec::Opus(OpusDecoder::new(&params)?),
+            "opus".to_string(),
+            Some(OPUS_RATE),
+        )
+    } else {
+        let codec = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map(|d| d.short_name.to_string())
+            .unwrap_or_else(|| format!("{}", params.codec));
+        let dec = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|_| AudioError::UnsupportedCodec(codec.clone()))?;
+        (Dec::Symphonia(dec), codec, params.sample_rate)
+    };
     Ok(Opened {
         track_id: track.id,
         info: AudioInfo {
             container,
             codec,
-            sample_rate: params.sample_rate,
+            sample_rate: rate,
             channels: params.channels.map(|c| c.count()),
         },
         format,
         decoder,
+        sample_buf: None,
     })
+}
+
+impl Opened {
+    /// Reads and decodes one packet, appending its mono mixdown to `mono`.
+    fn step(&mut self, mono: &mut Vec<f32>) -> Step {
+        let packet = match self.format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Step::End(None)
+            }
+            Err(SymError::IoError(e)) => return Step::End(Some(e)),
+            Err(SymError::DecodeError(_)) => return Step::Corrupt,
+            Err(_) => return Step::End(None),
+        };
+        if packet.track_id() != self.track_id {
+            return Step::Nothing;
+        }
+        match &mut self.decoder {
+            Dec::Opus(dec) => match dec.decode(&packet.data) {
+                Ok([]) => Step::Nothing,
+                Ok(s) => {
+                    mono.extend_from_slice(s);
+                    Step::Samples(OPUS_RATE)
+                }
+                Err(_) => Step::Corrupt,
+            },
+            Dec::Symphonia(dec) => {
+                let decoded = match dec.decode(&packet) {
+                    Ok(d) => d,
+                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                        return Step::Corrupt
+                    }
+                    Err(_) => return Step::End(None),
+                };
+                if decoded.frames() == 0 {
+                    return Step::Nothing;
+                }
+                let spec = *decoded.spec();
+                let channels = spec.channels.count().max(1);
+                self.info.channels.get_or_insert(channels);
+                let needed = decoded.capacity() as u64 * channels as u64;
+                if self
+                    .sample_buf
+                    .as_ref()
+                    .is_none_or(|b| (b.capacity() as u64) < needed)
+                {
+                    self.sample_buf = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+                }
+                let Some(buf) = self.sample_buf.as_mut() else {
+                    return Step::Nothing;
+                };
+                buf.copy_interleaved_ref(decoded);
+                mono.extend(
+                    buf.samples()
+                        .chunks_exact(channels)
+                        .map(|frame| frame.iter().sum::<f32>() / channels as f32),
+                );
+                Step::Samples(spec.rate)
+            }
+        }
+    }
 }
 
 /// Checks that a file is decodable audio: probes it and decodes its first
 /// packets. Cheap; used at upload time.
 pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
     let mut o = open(path)?;
-    let mut decoded = 0;
-    let mut errors = 0;
+    let (mut decoded, mut errors) = (0, 0);
+    let mut mono = Vec::new();
     while decoded < 3 && errors < 20 {
-        let packet = match o.format.next_packet() {
-            Ok(p) => p,
-            Err(SymError::IoError(_)) | Err(SymError::ResetRequired) => break,
-            Err(_) => {
-                errors += 1;
-                continue;
-            }
-        };
-        if packet.track_id() != o.track_id {
-            continue;
-        }
-        match o.decoder.decode(&packet) {
-            Ok(buf) if buf.frames() > 0 => {
-                let spec = buf.spec();
-                o.info.sample_rate.get_or_insert(spec.rate);
-                o.info.channels.get_or_insert(spec.channels.count());
+        mono.clear();
+        match o.step(&mut mono) {
+            Step::Samples(rate) => {
+                o.info.sample_rate.get_or_insert(rate);
                 decoded += 1;
             }
-            Ok(_) => {}
-            Err(_) => errors += 1,
+            Step::Nothing => {}
+            Step::Corrupt => errors += 1,
+            Step::End(_) => break,
         }
     }
     if decoded == 0 {
@@ -198,78 +279,41 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
     validate(&o.info)?;
     let max_out = max_seconds as usize * TARGET_RATE as usize;
     let mut resampler: Option<(u32, To16k)> = None;
-    let mut sample_buf: Option<SampleBuffer<f32>> = None;
     let mut mono: Vec<f32> = Vec::new();
     let mut corrupt = 0usize;
     let mut source_frames: u64 = 0;
     loop {
-        let packet = match o.format.next_packet() {
-            Ok(p) => p,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(SymError::IoError(e)) => {
-                if source_frames == 0 {
-                    return Err(AudioError::Io(e));
-                }
-                corrupt += 1;
-                break;
-            }
-            Err(SymError::ResetRequired) => break,
-            Err(SymError::DecodeError(_)) => {
+        mono.clear();
+        let rate = match o.step(&mut mono) {
+            Step::Samples(rate) => rate,
+            Step::Nothing => continue,
+            Step::Corrupt => {
                 corrupt += 1;
                 if corrupt > 1000 {
                     break;
                 }
                 continue;
             }
-            Err(_) => break,
-        };
-        if packet.track_id() != o.track_id {
-            continue;
-        }
-        let decoded = match o.decoder.decode(&packet) {
-            Ok(d) => d,
-            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+            Step::End(None) => break,
+            Step::End(Some(e)) if source_frames == 0 => return Err(AudioError::Io(e)),
+            Step::End(Some(_)) => {
                 corrupt += 1;
-                continue;
+                break;
             }
-            Err(_) => break,
         };
-        if decoded.frames() == 0 {
-            continue;
-        }
-        let spec = *decoded.spec();
-        let channels = spec.channels.count().max(1);
-        let needed = decoded.capacity() as u64;
-        if sample_buf
-            .as_ref()
-            .is_none_or(|b| (b.capacity() as u64) < needed * channels as u64)
-        {
-            sample_buf = Some(SampleBuffer::new(needed, spec));
-        }
-        let Some(buf) = sample_buf.as_mut() else {
-            continue;
-        };
-        buf.copy_interleaved_ref(decoded);
-        let inter = buf.samples();
-        mono.clear();
-        mono.extend(
-            inter
-                .chunks_exact(channels)
-                .map(|frame| frame.iter().sum::<f32>() / channels as f32),
-        );
-        source_frames += mono.len() as u64;
-        let (rate, rs) = match resampler.as_mut() {
+        let (first_rate, rs) = match resampler.as_mut() {
             Some(r) => r,
             None => {
-                let rs = To16k::new(spec.rate).map_err(AudioError::InvalidParameters)?;
-                resampler.insert((spec.rate, rs))
+                let rs = To16k::new(rate).map_err(AudioError::InvalidParameters)?;
+                resampler.insert((rate, rs))
             }
         };
-        if spec.rate != *rate {
+        if rate != *first_rate {
             // A stream that changes rate mid-way: keep the first rate's timeline.
             corrupt += 1;
             continue;
         }
+        source_frames += mono.len() as u64;
         rs.push(&mono);
         if rs.output_len() > max_out {
             return Err(AudioError::TooLong(max_seconds));

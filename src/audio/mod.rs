@@ -5,6 +5,7 @@
 //! never from the file name or the client's content type.
 
 mod decode;
+mod opus;
 pub mod resample;
 
 pub use decode::{decode_file, probe_file, sniff_container, AudioInfo, DecodedAudio};

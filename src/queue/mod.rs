@@ -225,6 +225,22 @@ impl Queue {
         Self::complete_in(&mut conn, lease).await
     }
 
+    /// Completes several jobs in one transaction (batch workers). Returns
+    /// the leases that were no longer held; the others are completed.
+    pub async fn complete_many(&self, leases: &[Lease]) -> Result<Vec<Lease>, QueueError> {
+        let mut tx = self.pool.begin().await?;
+        let mut lost = Vec::new();
+        for lease in leases {
+            match Self::complete_in(&mut tx, lease).await {
+                Ok(()) => {}
+                Err(QueueError::LeaseLost(_)) => lost.push(lease.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(lost)
+    }
+
     /// Records a failure: a retryable one with attempts left goes back to
     /// `available` after the backoff; otherwise the job is discarded.
     pub async fn fail(&self, lease: &Lease, err: &JobError) -> Result<FailOutcome, QueueError> {

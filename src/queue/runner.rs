@@ -301,10 +301,23 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
                         inner.handler.on_failure(job.clone(), err, outcome).await;
                     }
                     Err(QueueError::LeaseLost(_)) => {
-                        tracing::info!(
-                            job_id = job.id,
-                            "job ended after losing its lease; nothing written"
-                        )
+                        let cancelled = matches!(
+                            inner.queue.job_state(job.id).await,
+                            Ok((super::JobState::Cancelled, _, _))
+                        );
+                        if cancelled {
+                            tracing::info!(job_id = job.id, "job cancelled while running");
+                            let err = JobError::permanent("cancelled");
+                            inner
+                                .handler
+                                .on_failure(job.clone(), err, FailOutcome::Cancelled)
+                                .await;
+                        } else {
+                            tracing::info!(
+                                job_id = job.id,
+                                "job ended after losing its lease; nothing written"
+                            );
+                        }
                     }
                     Err(e) => {
                         tracing::error!(job_id = job.id, error = %e, "recording the failure failed")

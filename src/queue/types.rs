@@ -115,6 +115,8 @@ pub enum FailOutcome {
     Retrying { run_at: i64 },
     /// Out of attempts or permanent: `discarded`.
     Discarded,
+    /// An operator cancelled the job while it ran.
+    Cancelled,
 }
 
 /// Queue errors.

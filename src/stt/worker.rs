@@ -206,6 +206,7 @@ impl Handler for SttWorker {
                     ),
                 ),
                 FailOutcome::Discarded => (EventStatus::Failed, err.message.clone()),
+                FailOutcome::Cancelled => (EventStatus::Failed, "cancelled".to_string()),
             };
             if let Err(e) = events::set_status(&pool, event_id, status, Some(&msg)).await {
                 tracing::error!(error = %e, "could not record the failure on the event");

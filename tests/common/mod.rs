@@ -181,3 +181,21 @@ pub fn assert_says(reference: &str, hyp: &str) {
         "WER {w:.2} > {limit}: expected {reference:?}, got {hyp:?}"
     );
 }
+
+/// `input` repeated `times` times (sox), for long recordings.
+pub fn repeated(input: &Path, times: usize) -> PathBuf {
+    let path = fixtures_dir().join(format!(
+        "{:x}-x{times}.wav",
+        hash(&input.display().to_string())
+    ));
+    if !path.exists() {
+        let tmp = fixtures_dir().join(format!("tmp-{}.wav", uuid_like()));
+        let mut cmd = Command::new("sox");
+        for _ in 0..times {
+            cmd.arg(input);
+        }
+        run(cmd.arg(&tmp));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
