@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32};
 use std::time::Duration;
 use susurro::config::Language;
-use susurro::stt::{engine_transcribe, Engine, TranscribeOptions};
+use susurro::stt::{engine_transcribe, Engine, TranscribeOptions, Window};
 
 fn models_dir() -> PathBuf {
     std::env::var_os("SUSURRO_TEST_MODELS")
@@ -66,15 +66,19 @@ fn bench(c: &mut Criterion) {
         } else {
             max_threads - 1
         };
-        for threads in 1..=top {
+        for (threads, window) in (1..=top)
+            .map(|t| (t, Window::Clip))
+            .chain(std::iter::once((max_threads - 1, Window::Full)))
+        {
             let opts = TranscribeOptions {
                 language: Language::Code("en".into()),
                 prompt: None,
                 threads,
                 translate: false,
+                window,
             };
             g.bench_with_input(
-                BenchmarkId::new(name, format!("threads={threads}")),
+                BenchmarkId::new(name, format!("threads={threads}/{window:?}")),
                 &threads,
                 |b, _| {
                     b.iter(|| {

@@ -37,6 +37,9 @@ pub enum Command {
         #[arg(long)]
         prompt: Option<String>,
     },
+    /// Decode and resample a file to 16 kHz mono (no transcription); prints
+    /// what was found and how long it took, as JSON.
+    Decode { file: PathBuf },
     /// Manage whisper models.
     Models {
         #[command(subcommand)]
@@ -96,6 +99,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 prompt,
                 threads: threads.unwrap_or(settings.threads),
                 translate: false,
+                window: settings.window,
             };
             let max = settings.max_audio_seconds;
             let dir = settings.models_dir.clone();
@@ -123,6 +127,26 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 Format::Srt => print!("{}", crate::stt::format::srt(&t.segments)),
                 Format::Vtt => print!("{}", crate::stt::format::vtt(&t.segments)),
             }
+            Ok(())
+        }
+        Command::Decode { file } => {
+            let max = settings.max_audio_seconds;
+            let started = std::time::Instant::now();
+            let d = tokio::task::spawn_blocking(move || crate::audio::decode_file(&file, max))
+                .await??;
+            let decode_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let report = serde_json::json!({
+                "container": d.info.container,
+                "codec": d.info.codec,
+                "sample_rate": d.info.sample_rate,
+                "channels": d.info.channels,
+                "duration_ms": d.duration_ms,
+                "samples_16k": d.samples.len(),
+                "corrupt_packets": d.corrupt_packets,
+                "decode_ms": decode_ms,
+                "x_real_time": d.duration_ms as f64 / decode_ms.max(1e-6),
+            });
+            println!("{report}");
             Ok(())
         }
         Command::Models { command } => match command {

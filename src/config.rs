@@ -65,6 +65,9 @@ pub struct Settings {
     pub threads: usize,
     /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
     pub language: Language,
+    /// `WHISPER_AUDIO_CTX`: `auto` sizes the encoder window to clips under
+    /// 30 s (faster); `full` always encodes 30 s.
+    pub window: crate::stt::Window,
     /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
     pub transcript_ttl: Duration,
     /// `WORKER_POLL_INTERVAL_MS`: how often idle workers look for jobs.
@@ -166,6 +169,12 @@ impl Settings {
             None => Language::Code("es".into()),
             Some(v) => Language::parse(&v).map_err(|e| bad("WHISPER_LANGUAGE", &v, e))?,
         };
+        let window = match var("WHISPER_AUDIO_CTX") {
+            None => crate::stt::Window::Clip,
+            Some(v) => {
+                crate::stt::Window::parse(&v).map_err(|e| bad("WHISPER_AUDIO_CTX", &v, e))?
+            }
+        };
         let ttl_days = positive_f64("TRANSCRIPT_TTL_DAYS", 14.0)?;
         let poll_ms = positive_int("WORKER_POLL_INTERVAL_MS", 3000)?;
         let cleanup_hours = positive_f64("CLEANUP_INTERVAL_HOURS", 24.0)?;
@@ -181,6 +190,7 @@ impl Settings {
             model,
             threads,
             language,
+            window,
             transcript_ttl: Duration::from_secs_f64(ttl_days * 86_400.0),
             poll_interval: Duration::from_millis(poll_ms),
             max_concurrent,

@@ -493,8 +493,10 @@ fn transcribe(
         prompt: None,
         threads: 2,
         translate: false,
+        window: susurro::stt::Window::Clip,
     };
     let (abort, progress) = (Default::default(), Default::default());
+    let _one_at_a_time = whisper_lock();
     susurro::stt::engine_transcribe(&model, &pcm, &opts, &abort, &progress).unwrap()
 }
 

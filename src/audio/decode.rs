@@ -9,8 +9,13 @@ use std::io::Read;
 use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
 };
+
+/// AAC encoders prime the stream with one frame of silence that decoders
+/// must drop. (Trailing padding, at most one frame, is left: symphonia 0.5
+/// does not expose MP4 edit lists, and ADTS carries no length.)
+const AAC_PRIMING: usize = 1024;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
@@ -95,6 +100,8 @@ struct Opened {
     format: Box<dyn FormatReader>,
     decoder: Dec,
     sample_buf: Option<SampleBuffer<f32>>,
+    /// Leading samples (per channel) still to drop.
+    skip: usize,
     track_id: u32,
     info: AudioInfo,
 }
@@ -162,6 +169,11 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
             channels: params.channels.map(|c| c.count()),
         },
         format,
+        skip: if params.codec == CODEC_TYPE_AAC {
+            AAC_PRIMING
+        } else {
+            0
+        },
         decoder,
         sample_buf: None,
     })
@@ -217,8 +229,14 @@ impl Opened {
                     return Step::Nothing;
                 };
                 buf.copy_interleaved_ref(decoded);
+                let frames = buf.samples().len() / channels;
+                let skip = self.skip.min(frames);
+                self.skip -= skip;
+                if skip == frames {
+                    return Step::Nothing;
+                }
                 mono.extend(
-                    buf.samples()
+                    buf.samples()[skip * channels..]
                         .chunks_exact(channels)
                         .map(|frame| frame.iter().sum::<f32>() / channels as f32),
                 );

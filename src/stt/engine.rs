@@ -35,6 +35,65 @@ pub struct TranscribeOptions {
     pub threads: usize,
     /// Translate to English instead of transcribing.
     pub translate: bool,
+    /// Encoder window policy.
+    pub window: Window,
+}
+
+/// How much audio context the encoder processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// whisper's full 30-second window, always.
+    Full,
+    /// For clips under 30 s, a window sized to the clip with a margin (much
+    /// faster); a result that repeats itself is redone with the full window.
+    Clip,
+}
+
+impl Window {
+    /// `auto` (clip-sized) or `full`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" | "clip" => Ok(Self::Clip),
+            "full" => Ok(Self::Full),
+            other => Err(format!("expected auto or full, got {other:?}")),
+        }
+    }
+}
+
+/// Encoder frames (50 per second) for a clip-sized window: the clip plus
+/// 128 frames of margin, at least 384, rounded up to a multiple of 256
+/// (measured: a tighter window makes whisper loop or repeat). `None` when
+/// that reaches whisper's full 1500 frames.
+pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
+    let frames = (samples.div_ceil(320) + 128).max(384);
+    let rounded = frames.div_ceil(256) * 256;
+    (rounded < 1500).then_some(rounded as i32)
+}
+
+/// Whether a transcript repeats itself: some 3-word sequence appears three
+/// or more times, or one word makes up most of a longer text.
+pub fn looks_repetitive(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut counts = HashMap::new();
+    for w in words.windows(3) {
+        let c = counts.entry(w).or_insert(0);
+        *c += 1;
+        if *c >= 3 {
+            return true;
+        }
+    }
+    let mut single: HashMap<&str, usize> = HashMap::new();
+    for w in &words {
+        *single.entry(w.as_str()).or_insert(0) += 1;
+    }
+    words.len() >= 8 && single.values().any(|&n| n * 2 > words.len())
 }
 
 /// The model cache.
@@ -162,6 +221,43 @@ pub fn transcribe(
         return Err(SttError::NoSamples);
     }
     let started = Instant::now();
+    let language = match (&opts.language, model.multilingual) {
+        (_, false) => Some("en"),
+        (Language::Auto, true) => None,
+        (Language::Code(c), true) => Some(c.as_str()),
+    };
+    let ctx = match opts.window {
+        Window::Clip => clip_audio_ctx(samples.len()),
+        Window::Full => None,
+    };
+    let mut run = run_whisper(model, samples, opts, language, ctx, abort, progress)?;
+    if ctx.is_some() && looks_repetitive(&run.0) {
+        tracing::info!(model = %model.name, "repetitive output with a clip-sized window; redoing with the full window");
+        run = run_whisper(model, samples, opts, language, None, abort, progress)?;
+    }
+    let (text, segments, detected) = run;
+    progress.store(100, Ordering::Relaxed);
+    Ok(Transcription {
+        text,
+        language: detected.or_else(|| language.map(str::to_string)),
+        model: model.name.clone(),
+        segments,
+        duration_ms: samples.len() as u64 * 1000 / 16_000,
+        inference_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+type Run = (String, Vec<Segment>, Option<String>);
+
+fn run_whisper(
+    model: &Model,
+    samples: &[f32],
+    opts: &TranscribeOptions,
+    language: Option<&str>,
+    audio_ctx: Option<i32>,
+    abort: &AtomicBool,
+    progress: &AtomicI32,
+) -> Result<Run, SttError> {
     let mut state = model
         .ctx
         .create_state()
@@ -174,11 +270,7 @@ pub fn transcribe(
     params.set_print_realtime(false);
     params.set_print_timestamps(false);
     params.set_suppress_blank(true);
-    let language = match (&opts.language, model.multilingual) {
-        (_, false) => Some("en"),
-        (Language::Auto, true) => None,
-        (Language::Code(c), true) => Some(c.as_str()),
-    };
+    params.set_audio_ctx(audio_ctx.unwrap_or(0));
     params.set_language(Some(language.unwrap_or("auto")));
     params.set_detect_language(false);
     if let Some(p) = opts.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
@@ -219,13 +311,31 @@ pub fn transcribe(
         .collect::<Vec<_>>()
         .join(" ");
     let detected = whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
-    progress.store(100, Ordering::Relaxed);
-    Ok(Transcription {
-        text,
-        language: detected.or_else(|| language.map(str::to_string)),
-        model: model.name.clone(),
-        segments,
-        duration_ms: samples.len() as u64 * 1000 / 16_000,
-        inference_ms: started.elapsed().as_millis() as u64,
-    })
+    Ok((text, segments, detected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_window_has_margin_floor_and_multiple_of_256() {
+        assert_eq!(clip_audio_ctx(16_000), Some(512)); // 1 s: 50 + 128 → 384 floor → 512
+        assert_eq!(clip_audio_ctx(16_000 * 11), Some(768)); // jfk: 550 + 128 = 678 → 768
+        assert_eq!(clip_audio_ctx(16_000 * 20), Some(1280));
+        assert_eq!(clip_audio_ctx(16_000 * 26), None); // 1300 + 128 → 1536: full window
+        assert_eq!(clip_audio_ctx(16_000 * 600), None);
+    }
+
+    #[test]
+    fn repetition_is_detected() {
+        assert!(looks_repetitive(
+            "he might even have been, he might even have been, he might even have been"
+        ));
+        assert!(looks_repetitive("so so so so so so so so so hola"));
+        assert!(!looks_repetitive(
+            "And so my fellow Americans, ask not what your country can do for you"
+        ));
+        assert!(!looks_repetitive("hay que hacer deploy del pull request"));
+    }
 }

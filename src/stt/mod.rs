@@ -5,7 +5,10 @@ mod engine;
 pub mod format;
 pub mod worker;
 
-pub use engine::{transcribe as engine_transcribe, Engine, Model, TranscribeOptions};
+pub use engine::{
+    clip_audio_ctx, looks_repetitive, transcribe as engine_transcribe, Engine, Model,
+    TranscribeOptions, Window,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -90,6 +90,7 @@ impl SttWorker {
             prompt: ev.prompt.clone(),
             threads: self.settings.threads,
             translate: false,
+            window: self.settings.window,
         };
         let abort = Arc::new(AtomicBool::new(false));
         let watcher = {

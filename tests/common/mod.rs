@@ -199,3 +199,11 @@ pub fn repeated(input: &Path, times: usize) -> PathBuf {
     }
     path
 }
+
+/// Serialises in-process whisper runs of one test binary: two at once with
+/// two threads each would oversubscribe a 2-core machine, where ggml's
+/// spin-waiting threads run many times slower.
+pub fn whisper_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

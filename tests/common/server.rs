@@ -28,7 +28,7 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
         ),
         ("WHISPER_MODEL".into(), "tiny.en".into()),
         ("WHISPER_LANGUAGE".into(), "en".into()),
-        ("WHISPER_THREADS".into(), "2".into()),
+        ("WHISPER_THREADS".into(), "1".into()),
         ("WORKER_POLL_INTERVAL_MS".into(), "200".into()),
         ("SHUTDOWN_GRACE_SECONDS".into(), "20".into()),
     ];

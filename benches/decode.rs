@@ -1,0 +1,85 @@
+//! Decode + resample to 16 kHz mono of a 60 s MP3 (44.1 kHz stereo, 128 kb/s)
+//! and a 60 s 48 kHz stereo WAV. Throughput is in seconds of audio per second,
+//! i.e. "elem/s" reads as × real time. `scripts/bench-decode` times ffmpeg on
+//! the same files and prints the ratio.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn run(cmd: &mut Command) {
+    let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+    assert!(ok, "{cmd:?} failed (needs espeak-ng, sox and ffmpeg)");
+}
+
+/// Builds the two 60-second fixtures once (in the temp dir).
+pub fn fixtures() -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join("susurro-bench-decode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mp3, wav) = (
+        dir.join("speech-60s-44k-stereo.mp3"),
+        dir.join("speech-60s-48k-stereo.wav"),
+    );
+    if mp3.is_file() && wav.is_file() {
+        return (mp3, wav);
+    }
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/jfk.wav");
+    let speech = if shared.is_file() {
+        shared
+    } else {
+        let p = dir.join("speech.wav");
+        run(Command::new("espeak-ng").args(["-v", "en-us", "-w"]).arg(&p).arg(
+            "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.",
+        ));
+        p
+    };
+    let long = dir.join("long.wav");
+    let mut sox = Command::new("sox");
+    for _ in 0..12 {
+        sox.arg(&speech);
+    }
+    run(sox.arg(&long).args(["trim", "0", "60"]));
+    let ff = |out: &Path, args: &[&str]| {
+        run(Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+            .arg(&long)
+            .args(args)
+            .arg(out));
+    };
+    ff(
+        &mp3,
+        &[
+            "-ar",
+            "44100",
+            "-ac",
+            "2",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+        ],
+    );
+    ff(&wav, &["-ar", "48000", "-ac", "2", "-c:a", "pcm_s16le"]);
+    (mp3, wav)
+}
+
+fn bench(c: &mut Criterion) {
+    let (mp3, wav) = fixtures();
+    let mut g = c.benchmark_group("decode_resample_60s");
+    g.throughput(Throughput::Elements(60));
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    for (name, path) in [("mp3_44k_stereo", &mp3), ("wav_48k_stereo", &wav)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let d = susurro::audio::decode_file(path, 3600).unwrap();
+                assert!((59_000..=61_000).contains(&d.duration_ms));
+                d.samples.len()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
