@@ -26,10 +26,26 @@ impl App {
         std::fs::create_dir_all(settings.audio_dir())?;
         let pool = crate::db::connect(&settings.database_url).await?;
         let queue = Queue::new(pool.clone(), settings.job_lease);
-        let engine = Arc::new(Engine::new(settings.models_dir.clone()));
+        let engine = Arc::new(Engine::with_active(
+            settings.models_dir.clone(),
+            &settings.model,
+            settings.max_loaded_models,
+        ));
+        let catalog = crate::models::catalog::Catalog::load(
+            &settings.models_base_url,
+            settings.models_catalog.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
+        let models = Arc::new(crate::models::ModelManager::new(
+            catalog,
+            engine.clone(),
+            settings.models_dir.clone(),
+            settings.auto_download,
+        ));
         let worker = SttWorker {
             pool: pool.clone(),
             engine: engine.clone(),
+            models: models.clone(),
             settings: settings.clone(),
         };
         let runner = Runner::new(queue.clone(), Arc::new(worker))
@@ -51,6 +67,7 @@ impl App {
                 pool,
                 queue,
                 engine,
+                models,
                 settings,
                 runner,
             },

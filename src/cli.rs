@@ -49,8 +49,12 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
-    /// List installed models.
+    /// List catalog and installed models.
     List,
+    /// Download a catalog model (verified, resumable).
+    Pull { name: String },
+    /// Delete an installed model.
+    Rm { name: String },
     /// Import a CTranslate2 (faster-whisper) model directory.
     Import {
         dir: PathBuf,
@@ -151,19 +155,59 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Models { command } => match command {
             ModelsCommand::List => {
-                let dir = settings.models_dir.clone();
-                let installed = crate::models::list_installed(&dir)?;
-                if installed.is_empty() {
-                    println!("no models in {}", dir.display());
-                }
-                for (name, size) in installed {
-                    let marker = if name == settings.model {
-                        " (active)"
-                    } else {
-                        ""
+                let m = manager(&settings)?;
+                println!("{:<22} {:>10}  STATUS", "NAME", "SIZE");
+                for v in m.list() {
+                    let size = match (v.size_on_disk, v.approx_mb) {
+                        (Some(b), _) => format!("{:.1} MB", b as f64 / 1e6),
+                        (None, Some(mb)) => format!("~{mb} MB"),
+                        (None, None) => "-".into(),
                     };
-                    println!("{name}\t{:.1} MB{marker}", size as f64 / 1e6);
+                    let mut status = vec![if v.downloaded {
+                        "installed"
+                    } else {
+                        "available"
+                    }];
+                    if v.imported {
+                        status.push("imported");
+                    }
+                    if v.sha1_verified {
+                        status.push("verified");
+                    }
+                    if v.active {
+                        status.push("active");
+                    }
+                    println!("{:<22} {:>10}  {}", v.name, size, status.join(", "));
                 }
+                Ok(())
+            }
+            ModelsCommand::Pull { name } => {
+                let m = std::sync::Arc::new(manager(&settings)?);
+                let task = {
+                    let (m, name) = (m.clone(), name.clone());
+                    tokio::spawn(async move { m.pull(&name).await })
+                };
+                while !task.is_finished() {
+                    if let Some(p) = m.downloads.progress_of(&name) {
+                        let total = p
+                            .bytes_total
+                            .map_or("?".into(), |t| format!("{:.1}", t as f64 / 1e6));
+                        eprint!(
+                            "\r{name}: {:.1} / {total} MB at {:.1} MB/s   ",
+                            p.bytes_done as f64 / 1e6,
+                            p.bytes_per_second as f64 / 1e6
+                        );
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
+                eprintln!();
+                let path = task.await??;
+                println!("downloaded and verified {name} → {}", path.display());
+                Ok(())
+            }
+            ModelsCommand::Rm { name } => {
+                manager(&settings)?.delete(&name, false).await?;
+                println!("deleted {name}");
                 Ok(())
             }
             ModelsCommand::Import {
@@ -191,4 +235,23 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
         },
     }
+}
+
+fn manager(settings: &Settings) -> anyhow::Result<crate::models::ModelManager> {
+    let catalog = crate::models::catalog::Catalog::load(
+        &settings.models_base_url,
+        settings.models_catalog.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
+    let engine = std::sync::Arc::new(crate::stt::Engine::with_active(
+        settings.models_dir.clone(),
+        &settings.model,
+        1,
+    ));
+    Ok(crate::models::ModelManager::new(
+        catalog,
+        engine,
+        settings.models_dir.clone(),
+        settings.auto_download,
+    ))
 }

@@ -59,8 +59,16 @@ pub struct Settings {
     pub database_url: String,
     /// `WHISPER_MODELS_DIR`: where `ggml-<name>.bin` files live.
     pub models_dir: PathBuf,
-    /// `WHISPER_MODEL`: the active model's name.
+    /// `WHISPER_MODEL`: the active model's name at start.
     pub model: String,
+    /// `WHISPER_MODELS_BASE_URL`: where catalog models are downloaded from.
+    pub models_base_url: String,
+    /// `WHISPER_MODELS_CATALOG`: optional JSON file adding or overriding entries.
+    pub models_catalog: Option<PathBuf>,
+    /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
+    pub auto_download: bool,
+    /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
+    pub max_loaded_models: usize,
     /// `WHISPER_THREADS`: threads per transcription.
     pub threads: usize,
     /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
@@ -161,6 +169,22 @@ impl Settings {
         let max_concurrent = positive_int("WORKER_MAX_CONCURRENT", 2)? as usize;
         // Never more whisper threads in total than cores: ggml's threads spin
         // while they wait, and an oversubscribed CPU runs 10-30x slower.
+        let models_base_url = var("WHISPER_MODELS_BASE_URL")
+            .unwrap_or_else(|| crate::models::catalog::DEFAULT_BASE_URL.to_string());
+        if !(models_base_url.starts_with("http://") || models_base_url.starts_with("https://")) {
+            return Err(bad(
+                "WHISPER_MODELS_BASE_URL",
+                &models_base_url,
+                "expected an http(s) URL",
+            ));
+        }
+        let models_catalog = var("WHISPER_MODELS_CATALOG").map(PathBuf::from);
+        let auto_download = match var("WHISPER_AUTO_DOWNLOAD").as_deref().map(str::trim) {
+            None | Some("1" | "true" | "yes" | "on") => true,
+            Some("0" | "false" | "no" | "off") => false,
+            Some(v) => return Err(bad("WHISPER_AUTO_DOWNLOAD", v, "expected true or false")),
+        };
+        let max_loaded_models = positive_int("WHISPER_MAX_LOADED_MODELS", 1)? as usize;
         let threads = positive_int(
             "WHISPER_THREADS",
             (default_threads() / max_concurrent).max(1) as u64,
@@ -188,6 +212,10 @@ impl Settings {
             database_url,
             models_dir,
             model,
+            models_base_url,
+            models_catalog,
+            auto_download,
+            max_loaded_models,
             threads,
             language,
             window,

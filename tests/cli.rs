@@ -8,6 +8,7 @@ use std::process::Command;
 fn susurro() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_susurro"));
     c.env("WHISPER_MODELS_DIR", models_dir())
+        .env("WHISPER_MODELS_BASE_URL", "http://127.0.0.1:9")
         .env("WHISPER_MODEL", "tiny.en");
     c
 }

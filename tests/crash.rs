@@ -23,6 +23,7 @@ fn serve(data: &std::path::Path, port: u16) -> Child {
         .env("SUSURRO_DATA_DIR", data)
         .env("WHISPER_MODELS_DIR", models_dir())
         .env("WHISPER_MODEL", "tiny.en")
+        .env("WHISPER_MODELS_BASE_URL", "http://127.0.0.1:9")
         .env("WHISPER_THREADS", "1")
         .env("WORKER_MAX_CONCURRENT", "1")
         .env("WORKER_POLL_INTERVAL_MS", "200")

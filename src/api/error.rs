@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unprocessable(String),
     #[error("{0}")]
+    BadGateway(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -40,6 +42,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -55,6 +58,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMedia(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable_audio",
+            Self::BadGateway(_) => "upstream_error",
             Self::Internal(_) => "internal_error",
         }
     }

@@ -105,8 +105,10 @@ pub async fn accept_upload(
         ),
     };
     if let Some(m) = &fields.model {
-        if !crate::models::is_valid_name(m) {
-            return Err(ApiError::BadRequest(format!("invalid model name {m:?}")));
+        if !st.models.known(m) {
+            return Err(ApiError::BadRequest(format!(
+                "unknown model {m:?}: not in the catalog and not installed"
+            )));
         }
     }
     let probe_path = audio.path.clone();

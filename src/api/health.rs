@@ -11,7 +11,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let model = &st.settings.model;
+    let model = &st.engine.active();
     let path = crate::models::model_path(&st.settings.models_dir, model);
     let available = tokio::fs::try_exists(&path).await.unwrap_or(false);
     let stats = st.queue.stats().await?;

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, shared state, and the error mapping.
 
+mod admin;
 mod error;
 mod events;
 mod health;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub queue: Queue,
     pub engine: Arc<Engine>,
+    pub models: Arc<crate::models::ModelManager>,
     pub settings: Arc<Settings>,
     pub runner: RunnerHandle,
 }
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(events::router(&state.settings))
         .merge(health::router())
+        .merge(admin::router())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -3,7 +3,12 @@
 //! A model named `NAME` lives at `<WHISPER_MODELS_DIR>/ggml-NAME.bin`. Names
 //! never come from a path: they are validated before touching the disk.
 
+pub mod catalog;
+pub mod download;
 pub mod import;
+mod manager;
+
+pub use manager::{ModelError, ModelManager, ModelView};
 
 use std::path::{Path, PathBuf};
 

@@ -96,24 +96,101 @@ pub fn looks_repetitive(text: &str) -> bool {
     words.len() >= 8 && single.values().any(|&n| n * 2 > words.len())
 }
 
-/// The model cache.
+/// The model cache: the active model's name, and up to `max_loaded` loaded
+/// models (least recently used unloaded first, never one in use).
 pub struct Engine {
     models_dir: PathBuf,
-    cache: Mutex<HashMap<String, Arc<Model>>>,
+    cache: Mutex<HashMap<String, (Arc<Model>, Instant)>>,
     load_lock: Mutex<()>,
     loads: AtomicU64,
+    active: std::sync::RwLock<String>,
+    max_loaded: usize,
 }
 
 impl Engine {
-    /// An engine loading models from `models_dir`.
+    /// An engine loading models from `models_dir` (active model `base`, one loaded at a time).
     pub fn new(models_dir: PathBuf) -> Self {
+        Self::with_active(models_dir, "base", 1)
+    }
+
+    /// An engine with an active model and a bound on loaded models.
+    pub fn with_active(models_dir: PathBuf, active: &str, max_loaded: usize) -> Self {
         whisper_rs::install_logging_hooks();
         Self {
             models_dir,
             cache: Mutex::new(HashMap::new()),
             load_lock: Mutex::new(()),
             loads: AtomicU64::new(0),
+            active: std::sync::RwLock::new(active.to_string()),
+            max_loaded: max_loaded.max(1),
         }
+    }
+
+    /// The active model's name (used by jobs that do not ask for one).
+    pub fn active(&self) -> String {
+        self.active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Loads `name` (blocking), then makes it active. A failed load leaves
+    /// the previous model active. Running jobs keep the model they hold.
+    pub fn activate(&self, name: &str) -> Result<(), SttError> {
+        self.model(name)?;
+        *self.active.write().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+        tracing::info!(model = name, "active model switched");
+        self.trim();
+        Ok(())
+    }
+
+    /// Jobs holding `name` now.
+    pub fn in_use(&self, name: &str) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .map_or(0, |(m, _)| Arc::strong_count(m) - 1)
+    }
+
+    /// Drops `name` from memory if no job holds it; false if one does.
+    pub fn unload(&self, name: &str) -> bool {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        match cache.get(name) {
+            Some((m, _)) if Arc::strong_count(m) > 1 => false,
+            _ => {
+                cache.remove(name);
+                true
+            }
+        }
+    }
+
+    /// Unloads least recently used models beyond the bound, never the active
+    /// one and never one in use.
+    pub fn trim(&self) {
+        let active = self.active();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        while cache.len() > self.max_loaded {
+            let victim = cache
+                .iter()
+                .filter(|(n, (m, _))| **n != active && Arc::strong_count(m) == 1)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(n, _)| n.clone());
+            match victim {
+                Some(n) => {
+                    cache.remove(&n);
+                    tracing::info!(model = %n, "model unloaded");
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn cached(&self, name: &str) -> Option<Arc<Model>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let (m, used) = cache.get_mut(name)?;
+        *used = Instant::now();
+        Some(m.clone())
     }
 
     /// The directory models are read from.
@@ -137,25 +214,15 @@ impl Engine {
     /// Returns the cached model, loading it first if needed. Concurrent
     /// callers wait for a single load.
     pub fn model(&self, name: &str) -> Result<Arc<Model>, SttError> {
-        if let Some(m) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            return Ok(m.clone());
+        if let Some(m) = self.cached(name) {
+            return Ok(m);
         }
         if !crate::models::is_valid_name(name) {
             return Err(SttError::InvalidModelName(name.to_string()));
         }
         let _guard = self.load_lock.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            return Ok(m.clone());
+        if let Some(m) = self.cached(name) {
+            return Ok(m);
         }
         let path = crate::models::model_path(&self.models_dir, name);
         if !path.is_file() {
@@ -186,7 +253,8 @@ impl Engine {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string(), model.clone());
+            .insert(name.to_string(), (model.clone(), Instant::now()));
+        self.trim();
         Ok(model)
     }
 }

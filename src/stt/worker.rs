@@ -21,6 +21,7 @@ use std::time::Instant;
 pub struct SttWorker {
     pub pool: SqlitePool,
     pub engine: Arc<Engine>,
+    pub models: Arc<crate::models::ModelManager>,
     pub settings: Arc<Settings>,
 }
 
@@ -77,10 +78,8 @@ impl SttWorker {
             .await
             .map_err(db_err)?;
 
-        let model_name = ev
-            .model
-            .clone()
-            .unwrap_or_else(|| self.settings.model.clone());
+        let model_name = ev.model.clone().unwrap_or_else(|| self.engine.active());
+        self.models.ensure(&model_name).await?;
         let language = match ev.language.as_deref() {
             Some(l) => Language::parse(l).map_err(JobError::permanent)?,
             None => self.settings.language.clone(),

@@ -27,6 +27,11 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
             super::models_dir().display().to_string(),
         ),
         ("WHISPER_MODEL".into(), "tiny.en".into()),
+        // Tests never reach out: catalog downloads point at a closed local port.
+        (
+            "WHISPER_MODELS_BASE_URL".into(),
+            "http://127.0.0.1:9".into(),
+        ),
         ("WHISPER_LANGUAGE".into(), "en".into()),
         ("WHISPER_THREADS".into(), "1".into()),
         ("WORKER_POLL_INTERVAL_MS".into(), "200".into()),

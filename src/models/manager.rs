@@ -1,0 +1,203 @@
+//! Models as the service manages them: what is known (catalog and disk),
+//! downloads, deletion, and switching the active model.
+
+use super::catalog::Catalog;
+use super::download::{Downloader, ProgressView};
+use crate::stt::{Engine, SttError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Errors of model management, each with an HTTP meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("invalid model name {0:?}")]
+    InvalidName(String),
+    #[error("unknown model {0:?}: not in the catalog and not installed")]
+    Unknown(String),
+    #[error("model {0:?} is not installed")]
+    NotInstalled(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Download(#[from] super::download::DownloadError),
+    #[error("{0}")]
+    Load(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A model as listed by the admin API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelView {
+    pub name: String,
+    pub in_catalog: bool,
+    /// Present on disk but not from the catalog (e.g. `susurro models import`).
+    pub imported: bool,
+    pub downloaded: bool,
+    pub size_on_disk: Option<u64>,
+    /// Downloaded and its SHA-1 matched the catalog.
+    pub sha1_verified: bool,
+    pub active: bool,
+    pub loaded: bool,
+    pub jobs_using: usize,
+    pub approx_mb: Option<u64>,
+    pub download: Option<ProgressView>,
+}
+
+/// Catalog + downloads + the engine's cache.
+pub struct ModelManager {
+    pub catalog: Catalog,
+    pub downloads: Downloader,
+    pub engine: Arc<Engine>,
+    pub dir: PathBuf,
+    pub auto_download: bool,
+}
+
+impl ModelManager {
+    pub fn new(catalog: Catalog, engine: Arc<Engine>, dir: PathBuf, auto_download: bool) -> Self {
+        Self {
+            catalog,
+            downloads: Downloader::new(dir.clone()),
+            engine,
+            dir,
+            auto_download,
+        }
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), ModelError> {
+        if !super::is_valid_name(name) {
+            return Err(ModelError::InvalidName(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Whether the file is on disk.
+    pub fn installed(&self, name: &str) -> bool {
+        super::is_valid_name(name) && super::model_path(&self.dir, name).is_file()
+    }
+
+    /// Whether `name` is in the catalog or installed.
+    pub fn known(&self, name: &str) -> bool {
+        super::is_valid_name(name) && (self.catalog.get(name).is_some() || self.installed(name))
+    }
+
+    /// Every known model.
+    pub fn list(&self) -> Vec<ModelView> {
+        let installed = super::list_installed(&self.dir).unwrap_or_default();
+        let mut names: Vec<String> = self.catalog.entries().map(|e| e.name.clone()).collect();
+        names.extend(installed.iter().map(|(n, _)| n.clone()));
+        names.sort();
+        names.dedup();
+        let active = self.engine.active();
+        names
+            .into_iter()
+            .map(|name| {
+                let entry = self.catalog.get(&name);
+                let size = installed.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+                let path = super::model_path(&self.dir, &name);
+                let verified = entry.is_some_and(|e| {
+                    std::fs::read_to_string(path.with_extension("bin.sha1"))
+                        .is_ok_and(|h| h.trim() == e.sha1)
+                });
+                ModelView {
+                    in_catalog: entry.is_some(),
+                    imported: entry.is_none() && size.is_some(),
+                    downloaded: size.is_some(),
+                    size_on_disk: size,
+                    sha1_verified: size.is_some() && verified,
+                    active: name == active,
+                    loaded: self.engine.is_loaded(&name),
+                    jobs_using: self.engine.in_use(&name),
+                    approx_mb: entry.and_then(|e| e.approx_mb),
+                    download: self.downloads.progress_of(&name),
+                    name,
+                }
+            })
+            .collect()
+    }
+
+    /// Downloads a catalog model (or joins its download) and waits.
+    pub async fn pull(&self, name: &str) -> Result<PathBuf, ModelError> {
+        self.check_name(name)?;
+        let entry = self
+            .catalog
+            .get(name)
+            .ok_or_else(|| ModelError::Unknown(name.to_string()))?;
+        Ok(self.downloads.download(entry).await?)
+    }
+
+    /// Makes sure a job's model is on disk: downloads it when missing and
+    /// `WHISPER_AUTO_DOWNLOAD` allows. The error says how to get it.
+    pub async fn ensure(&self, name: &str) -> Result<(), SttError> {
+        if self.installed(name) {
+            return Ok(());
+        }
+        if self.auto_download && self.catalog.get(name).is_some() {
+            tracing::info!(
+                model = name,
+                "model missing: downloading it (WHISPER_AUTO_DOWNLOAD)"
+            );
+            return self.pull(name).await.map(|_| ()).map_err(|e| {
+                SttError::ModelMissing(format!(
+                    "could not download model {name:?} ({e}); {}",
+                    super::how_to_get(name, &self.dir)
+                ))
+            });
+        }
+        Err(SttError::ModelMissing(super::how_to_get(name, &self.dir)))
+    }
+
+    /// Loads `name` and makes it active; the old model keeps serving if the
+    /// load fails, and running jobs finish on the model they started with.
+    pub async fn activate(&self, name: &str) -> Result<(), ModelError> {
+        self.check_name(name)?;
+        if !self.known(name) {
+            return Err(ModelError::Unknown(name.to_string()));
+        }
+        if !self.installed(name) {
+            return Err(ModelError::NotInstalled(name.to_string()));
+        }
+        let (engine, n) = (self.engine.clone(), name.to_string());
+        tokio::task::spawn_blocking(move || engine.activate(&n))
+            .await
+            .map_err(|e| ModelError::Load(e.to_string()))?
+            .map_err(|e| ModelError::Load(e.to_string()))
+    }
+
+    /// Deletes a model file. The active model is refused; one in use is
+    /// refused unless `force`, which waits for its jobs to finish first.
+    pub async fn delete(&self, name: &str, force: bool) -> Result<(), ModelError> {
+        self.check_name(name)?;
+        if !self.installed(name) {
+            return Err(if self.known(name) {
+                ModelError::NotInstalled(name.to_string())
+            } else {
+                ModelError::Unknown(name.to_string())
+            });
+        }
+        if self.engine.active() == name {
+            return Err(ModelError::Conflict(format!(
+                "{name} is the active model: activate another one first"
+            )));
+        }
+        loop {
+            if self.engine.unload(name) {
+                break;
+            }
+            if !force {
+                return Err(ModelError::Conflict(format!(
+                    "{name} is in use by {} running job(s); retry later or use ?force=true",
+                    self.engine.in_use(name)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let path = super::model_path(&self.dir, name);
+        tokio::fs::remove_file(&path).await?;
+        let _ = tokio::fs::remove_file(path.with_extension("bin.sha1")).await;
+        tracing::info!(model = name, "model deleted");
+        Ok(())
+    }
+}
