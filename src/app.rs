@@ -14,6 +14,8 @@ use tokio::net::TcpListener;
 pub struct App {
     listener: TcpListener,
     state: AppState,
+    stop: tokio_util::sync::CancellationToken,
+    cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl App {
@@ -25,7 +27,7 @@ impl App {
         std::fs::create_dir_all(&settings.data_dir)?;
         std::fs::create_dir_all(settings.audio_dir())?;
         let pool = crate::db::connect(&settings.database_url).await?;
-        let queue = Queue::new(pool.clone(), settings.job_lease);
+        let queue = Queue::new(pool.clone(), settings.job_lease).with_backoff(settings.backoff);
         let engine = Arc::new(Engine::with_active(
             settings.models_dir.clone(),
             &settings.model,
@@ -48,7 +50,15 @@ impl App {
             models: models.clone(),
             settings: settings.clone(),
         };
-        let runner = Runner::new(queue.clone(), Arc::new(worker))
+        let mut handlers: Vec<Arc<dyn crate::queue::Handler>> = vec![Arc::new(worker)];
+        if let Some(url) = &settings.extract_webhook_url {
+            handlers.push(Arc::new(crate::extract::WebhookWorker::new(
+                pool.clone(),
+                url.clone(),
+                settings.extract_webhook_secret.clone(),
+            )));
+        }
+        let runner = Runner::new(queue.clone(), Arc::new(crate::queue::Handlers(handlers)))
             .poll_interval(settings.poll_interval)
             .max_concurrent(settings.max_concurrent)
             .spawn();
@@ -58,16 +68,35 @@ impl App {
                 tracing::warn!("{e}");
             }
         });
+        let retention = crate::retention::Retention {
+            pool: pool.clone(),
+            queue: queue.clone(),
+            audio_dir: settings.audio_dir(),
+            audio_retention: settings.audio_retention,
+            clock: Arc::new(crate::db::now_ms),
+        };
+        let stop = tokio_util::sync::CancellationToken::new();
+        let cleanup = tokio::spawn(
+            retention
+                .clone()
+                .run(settings.cleanup_interval, stop.clone()),
+        );
+        if settings.admin_token.is_none() {
+            tracing::warn!("ADMIN_TOKEN is not set: /api/admin/* answers loopback clients only");
+        }
         let listener = TcpListener::bind(settings.addr).await?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
             model = %settings.model, "susurro listening");
         Ok(Self {
             listener,
+            stop,
+            cleanup,
             state: AppState {
                 pool,
                 queue,
                 engine,
                 models,
+                retention,
                 settings,
                 runner,
             },
@@ -100,6 +129,8 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await?;
         tracing::info!("HTTP server stopped; finishing jobs");
+        self.stop.cancel();
+        let _ = self.cleanup.await;
         self.state
             .runner
             .shutdown(self.state.settings.shutdown_grace)

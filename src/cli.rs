@@ -107,12 +107,20 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             };
             let max = settings.max_audio_seconds;
             let dir = settings.models_dir.clone();
+            let (glossary, initial) = (settings.glossary.clone(), settings.initial_prompt.clone());
             let t = tokio::task::spawn_blocking(
                 move || -> anyhow::Result<crate::stt::Transcription> {
                     let audio = crate::audio::decode_file(&file, max)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                     let engine = crate::stt::Engine::new(dir);
                     let model = engine.model(&name)?;
+                    let mut opts = opts;
+                    opts.prompt = crate::stt::prompt::build(
+                        &glossary,
+                        initial.as_deref(),
+                        opts.prompt.as_deref(),
+                        |p| model.fits_prompt(p),
+                    );
                     let never = std::sync::atomic::AtomicBool::new(false);
                     let progress = std::sync::atomic::AtomicI32::new(0);
                     Ok(crate::stt::engine_transcribe(

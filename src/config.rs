@@ -88,8 +88,25 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// `MAX_AUDIO_SECONDS`: longest accepted recording.
     pub max_audio_seconds: u64,
+    /// `AUDIO_RETENTION_HOURS`: keep audio this long after transcription (0: delete at once).
+    pub audio_retention: Duration,
+    /// `ADMIN_TOKEN`: bearer token for `/api/admin/*` (unset: loopback clients only).
+    pub admin_token: Option<String>,
+    /// `API_TOKEN`: bearer token for `/api/events` and `/v1` (unset: open).
+    pub api_token: Option<String>,
+    /// `WHISPER_GLOSSARY`: file of terms (one per line) for whisper's prompt.
+    pub glossary: Vec<String>,
+    /// `WHISPER_INITIAL_PROMPT`: text for whisper's prompt, after the glossary.
+    pub initial_prompt: Option<String>,
+    /// `EXTRACT_WEBHOOK_URL`: where extract jobs deliver transcripts (unset: they wait).
+    pub extract_webhook_url: Option<String>,
+    /// `EXTRACT_WEBHOOK_SECRET`: HMAC-SHA256 key signing webhook bodies.
+    pub extract_webhook_secret: Option<String>,
     /// `JOB_LEASE_SECONDS`: a running job's lease, renewed while it runs.
     pub job_lease: Duration,
+    /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
+    /// first failure (doubling each time) and its cap.
+    pub backoff: crate::queue::Backoff,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
     pub shutdown_grace: Duration,
 }
@@ -205,7 +222,46 @@ impl Settings {
         let max_upload_mb = positive_int("MAX_UPLOAD_MB", 100)?;
         let max_audio_seconds = positive_int("MAX_AUDIO_SECONDS", 4 * 3600)?;
         let lease = positive_int("JOB_LEASE_SECONDS", 30)?;
+        let audio_retention = match var("AUDIO_RETENTION_HOURS") {
+            None => Duration::ZERO,
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(h) if (0.0..1e6).contains(&h) => Duration::from_secs_f64(h * 3600.0),
+                _ => {
+                    return Err(bad(
+                        "AUDIO_RETENTION_HOURS",
+                        &v,
+                        "expected a number of hours (0 or more)",
+                    ))
+                }
+            },
+        };
+        let glossary = match var("WHISPER_GLOSSARY") {
+            None => Vec::new(),
+            Some(path) => std::fs::read_to_string(path.trim())
+                .map_err(|e| {
+                    bad(
+                        "WHISPER_GLOSSARY",
+                        &path,
+                        format!("cannot read the file: {e}"),
+                    )
+                })?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string)
+                .collect(),
+        };
+        let extract_webhook_url = var("EXTRACT_WEBHOOK_URL");
+        if let Some(u) = &extract_webhook_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(bad("EXTRACT_WEBHOOK_URL", u, "expected an http(s) URL"));
+            }
+        }
         let grace = positive_int("SHUTDOWN_GRACE_SECONDS", 30)?;
+        let backoff = crate::queue::Backoff {
+            base: Duration::from_millis(positive_int("JOB_BACKOFF_BASE_MS", 2000)?),
+            cap: Duration::from_millis(positive_int("JOB_BACKOFF_MAX_MS", 600_000)?),
+        };
         Ok(Self {
             addr,
             data_dir,
@@ -226,7 +282,15 @@ impl Settings {
             max_upload_bytes: max_upload_mb * 1024 * 1024,
             max_audio_seconds,
             job_lease: Duration::from_secs(lease),
+            audio_retention,
+            admin_token: var("ADMIN_TOKEN"),
+            api_token: var("API_TOKEN"),
+            glossary,
+            initial_prompt: var("WHISPER_INITIAL_PROMPT"),
+            extract_webhook_url,
+            extract_webhook_secret: var("EXTRACT_WEBHOOK_SECRET"),
             shutdown_grace: Duration::from_secs(grace),
+            backoff,
         })
     }
 

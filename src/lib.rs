@@ -11,7 +11,9 @@
 //! - [`events`]: events and transcripts (their SQL).
 //! - [`audio`]: probing and decoding to 16 kHz mono.
 //! - [`stt`]: the whisper engine (model cache) and the `stt` worker.
-//! - [`models`]: model files and the CTranslate2 importer.
+//! - [`models`]: model files, catalog, downloads and the CTranslate2 importer.
+//! - [`retention`]: transcript TTL, audio cleanup, purge.
+//! - [`extract`]: the signed webhook hand-off of transcripts.
 //! - [`api`]: HTTP routes and the error mapping.
 //! - [`app`]: wiring and graceful shutdown; [`cli`]: the command line.
 
@@ -25,7 +27,9 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod events;
+pub mod extract;
 pub mod models;
 pub mod queue;
+pub mod retention;
 pub mod stt;
 pub mod telemetry;

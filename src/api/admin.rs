@@ -1,4 +1,5 @@
-//! `/api/admin/*`: models (list, download, delete, activate).
+//! `/api/admin/*`: models (list, download, delete, activate), queue and
+//! transcript statistics, purge, and worker control.
 
 use super::{ApiError, AppState};
 use crate::models::ModelError;
@@ -9,12 +10,92 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/admin/models", get(list_models))
         .route("/api/admin/models/download", post(download_model))
         .route("/api/admin/models/active", post(activate_model))
         .route("/api/admin/models/{size}", delete(delete_model))
+        .route("/api/admin/queue", get(queue_stats))
+        .route("/api/admin/transcripts", get(transcript_stats))
+        .route("/api/admin/purge-transcripts", post(purge))
+        .route("/api/admin/workers", get(workers))
+        .route("/api/admin/workers/start", post(start_workers))
+        .route("/api/admin/workers/stop", post(stop_workers))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::admin,
+        ))
+}
+
+async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let stats = st.queue.stats().await?;
+    Ok(Json(json!({
+        "counts": stats.counts,
+        "oldest_available_age_ms": stats.oldest_available_age_ms,
+        "running": stats.running,
+        "in_flight_here": st.runner.in_flight(),
+        "completed_last_minute": stats.completed_last_minute,
+        "completed_last_hour": stats.completed_last_hour,
+        "failed_last_minute": stats.failed_last_minute,
+        "failed_last_hour": stats.failed_last_hour,
+    })))
+}
+
+async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        crate::retention::transcript_stats(&st.pool, (st.retention.clock)()).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct PurgeBody {
+    older_than_days: Option<f64>,
+}
+
+async fn purge(
+    State(st): State<AppState>,
+    body: Option<Json<PurgeBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let older = match body.map(|b| b.0).unwrap_or_default().older_than_days {
+        None => None,
+        Some(d) if d >= 0.0 && d.is_finite() => {
+            Some(std::time::Duration::from_secs_f64(d * 86_400.0))
+        }
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "older_than_days must be 0 or more".into(),
+            ))
+        }
+    };
+    let report = st.retention.purge(older).await?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(ApiError::internal)?,
+    ))
+}
+
+fn workers_view(st: &AppState) -> Value {
+    let in_flight = st.runner.in_flight();
+    json!({
+        "running": st.runner.is_running(),
+        "slots": st.runner.slots(),
+        "slots_in_use": in_flight.len(),
+        "jobs": in_flight,
+    })
+}
+
+async fn workers(State(st): State<AppState>) -> Json<Value> {
+    Json(workers_view(&st))
+}
+
+async fn start_workers(State(st): State<AppState>) -> Json<Value> {
+    st.runner.start();
+    Json(workers_view(&st))
+}
+
+async fn stop_workers(State(st): State<AppState>) -> Json<Value> {
+    st.runner.stop();
+    Json(workers_view(&st))
 }
 
 impl From<ModelError> for ApiError {

@@ -3,7 +3,7 @@
 use super::upload::{stream_to_disk, PendingFile};
 use super::{ApiError, AppState};
 use crate::audio::AudioError;
-use crate::config::{Language, Settings};
+use crate::config::Language;
 use crate::events::{self, NewEvent};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -12,12 +12,16 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn router(settings: &Settings) -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/events", get(list_events).post(create_event))
         .route("/api/events/{id}", get(get_event))
         .layer(DefaultBodyLimit::max(
-            settings.max_upload_bytes as usize + 1024 * 1024,
+            state.settings.max_upload_bytes as usize + 1024 * 1024,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::api,
         ))
 }
 

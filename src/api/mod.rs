@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and the error mapping.
 
 mod admin;
+pub mod auth;
 mod error;
 mod events;
 mod health;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub queue: Queue,
     pub engine: Arc<Engine>,
     pub models: Arc<crate::models::ModelManager>,
+    pub retention: crate::retention::Retention,
     pub settings: Arc<Settings>,
     pub runner: RunnerHandle,
 }
@@ -29,9 +31,9 @@ pub struct AppState {
 /// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(events::router(&state.settings))
+        .merge(events::router(&state))
         .merge(health::router())
-        .merge(admin::router())
+        .merge(admin::router(&state))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

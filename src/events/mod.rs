@@ -132,8 +132,9 @@ pub async fn store_transcript(
     let id = uuid::Uuid::new_v4().to_string();
     let segments = serde_json::to_string(&t.segments).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
-        "insert into transcripts (id, event_id, text, language, model, segments, inference_ms, created_at, expires_at)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        "insert into transcripts (id, event_id, text, language, model, segments, inference_ms, created_at,
+                                  expires_at, prompt)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          on conflict (event_id) do nothing",
     )
     .bind(&id)
@@ -145,6 +146,7 @@ pub async fn store_transcript(
     .bind(t.inference_ms as i64)
     .bind(now)
     .bind(now + ttl.as_millis() as i64)
+    .bind(&t.prompt)
     .execute(&mut *conn)
     .await?;
     sqlx::query(

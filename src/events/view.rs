@@ -34,6 +34,8 @@ pub struct TranscriptView {
     pub inference_ms: i64,
     pub created_at: String,
     pub expires_at: String,
+    /// The initial prompt whisper was given, if any.
+    pub prompt: Option<String>,
 }
 
 const SELECT: &str =
@@ -41,7 +43,7 @@ const SELECT: &str =
         e.model, e.container, e.codec,
         t.id as t_id, t.text as t_text, t.language as t_language, t.model as t_model,
         t.segments as t_segments, t.inference_ms as t_inference_ms,
-        t.created_at as t_created_at, t.expires_at as t_expires_at
+        t.created_at as t_created_at, t.expires_at as t_expires_at, t.prompt as t_prompt
    from events e left join transcripts t on t.event_id = e.id";
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> EventView {
@@ -55,6 +57,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> EventView {
         inference_ms: r.get("t_inference_ms"),
         created_at: rfc3339(r.get("t_created_at")),
         expires_at: rfc3339(r.get("t_expires_at")),
+        prompt: r.get("t_prompt"),
     });
     let created: i64 = r.get("created_at");
     EventView {

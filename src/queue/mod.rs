@@ -10,7 +10,7 @@ mod runner;
 mod stats;
 mod types;
 
-pub use runner::{Handler, JobContext, Runner, RunnerHandle};
+pub use runner::{Handler, Handlers, InFlightJob, JobContext, Runner, RunnerHandle};
 pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 

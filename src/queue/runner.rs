@@ -416,3 +416,37 @@ impl RunnerHandle {
         }
     }
 }
+
+/// Several handlers behind one runner, chosen by job kind.
+pub struct Handlers(pub Vec<Arc<dyn Handler>>);
+
+impl Handlers {
+    fn find(&self, kind: JobKind) -> Option<&Arc<dyn Handler>> {
+        self.0.iter().find(|h| h.kinds().contains(&kind))
+    }
+}
+
+impl Handler for Handlers {
+    fn kinds(&self) -> Vec<JobKind> {
+        self.0.iter().flat_map(|h| h.kinds()).collect()
+    }
+
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
+        match self.find(job.kind) {
+            Some(h) => h.run(job, ctx),
+            None => {
+                let kind = job.kind;
+                Box::pin(
+                    async move { Err(JobError::permanent(format!("no worker for {kind} jobs"))) },
+                )
+            }
+        }
+    }
+
+    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()> {
+        match self.find(job.kind) {
+            Some(h) => h.on_failure(job, err, outcome),
+            None => Box::pin(async {}),
+        }
+    }
+}

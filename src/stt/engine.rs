@@ -20,6 +20,13 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether `text` fits whisper's prompt budget with this model's tokenizer.
+    pub fn fits_prompt(&self, text: &str) -> bool {
+        self.ctx
+            .tokenize(text, super::prompt::PROMPT_TOKEN_BUDGET + 64)
+            .is_ok_and(|t| t.len() <= super::prompt::PROMPT_TOKEN_BUDGET)
+    }
+
     /// Whether the model knows languages other than English.
     pub fn is_multilingual(&self) -> bool {
         self.multilingual
@@ -312,6 +319,7 @@ pub fn transcribe(
         segments,
         duration_ms: samples.len() as u64 * 1000 / 16_000,
         inference_ms: started.elapsed().as_millis() as u64,
+        prompt: opts.prompt.clone().filter(|p| !p.trim().is_empty()),
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod engine;
 pub mod format;
+pub mod prompt;
 pub mod worker;
 
 pub use engine::{
@@ -30,6 +31,9 @@ pub struct Transcription {
     pub segments: Vec<Segment>,
     pub duration_ms: u64,
     pub inference_ms: u64,
+    /// The initial prompt whisper was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 /// Errors of the engine.

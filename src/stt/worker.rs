@@ -86,7 +86,7 @@ impl SttWorker {
         };
         let opts = TranscribeOptions {
             language,
-            prompt: ev.prompt.clone(),
+            prompt: None,
             threads: self.settings.threads,
             translate: false,
             window: self.settings.window,
@@ -99,6 +99,9 @@ impl SttWorker {
                 abort.store(true, Ordering::Relaxed);
             })
         };
+        let glossary = self.settings.glossary.clone();
+        let initial = self.settings.initial_prompt.clone();
+        let upload_prompt = ev.prompt.clone();
         let (engine, max_secs, progress) = (
             self.engine.clone(),
             self.settings.max_audio_seconds,
@@ -109,6 +112,13 @@ impl SttWorker {
             move || -> Result<(super::Transcription, crate::audio::AudioInfo), JobError> {
                 let audio = decode_file(std::path::Path::new(&path), max_secs)?;
                 let model = engine.model(&model_name)?;
+                let mut opts = opts;
+                opts.prompt = super::prompt::build(
+                    &glossary,
+                    initial.as_deref(),
+                    upload_prompt.as_deref(),
+                    |p| model.fits_prompt(p),
+                );
                 let t = transcribe(&model, &audio.samples, &opts, &abort, &progress)?;
                 Ok((t, audio.info))
             },
@@ -164,7 +174,10 @@ impl SttWorker {
             total_ms = started.elapsed().as_millis() as u64,
             "transcribed"
         );
-        if let Some(path) = ev.audio_path {
+        if let Some(path) = ev
+            .audio_path
+            .filter(|_| self.settings.audio_retention.is_zero())
+        {
             match tokio::fs::remove_file(&path).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -1,0 +1,2 @@
+-- The initial prompt whisper was given (glossary, configured and per-upload text).
+alter table transcripts add column prompt text;

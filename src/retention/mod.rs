@@ -1,0 +1,190 @@
+//! Retention: transcripts expire after `TRANSCRIPT_TTL_DAYS`; a cleanup task
+//! (at start and every `CLEANUP_INTERVAL_HOURS`, never overlapping itself)
+//! deletes expired transcripts, marks their events `expired`, deletes audio
+//! that is no longer needed and orphaned files, and prunes finished jobs.
+
+use crate::queue::Queue;
+use serde::Serialize;
+use sqlx::{Row, SqlitePool};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Milliseconds since the epoch; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// What one purge removed.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub purged_transcripts: u64,
+    pub purged_audio_files: u64,
+    pub bytes_freed: u64,
+    pub pruned_jobs: u64,
+}
+
+/// The cleanup work and its settings.
+#[derive(Clone)]
+pub struct Retention {
+    pub pool: SqlitePool,
+    pub queue: Queue,
+    pub audio_dir: PathBuf,
+    /// Keep audio this long after transcription (0: delete at once).
+    pub audio_retention: Duration,
+    pub clock: Clock,
+}
+
+const ORPHAN_GRACE_MS: i64 = 3_600_000;
+
+impl Retention {
+    /// Runs one purge. `older_than` purges transcripts created before
+    /// now − `older_than` as well as the expired ones.
+    pub async fn purge(&self, older_than: Option<Duration>) -> Result<PurgeReport, sqlx::Error> {
+        let now = (self.clock)();
+        let cutoff = older_than.map_or(i64::MIN, |d| now - d.as_millis() as i64);
+        let mut report = PurgeReport::default();
+        let mut tx = self.pool.begin().await?;
+        let expired: Vec<String> = sqlx::query_scalar(
+            "select event_id from transcripts where expires_at <= ?1 or created_at <= ?2",
+        )
+        .bind(now)
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &expired {
+            sqlx::query("delete from transcripts where event_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("update events set status = 'expired', updated_at = ?1 where id = ?2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        report.purged_transcripts = expired.len() as u64;
+
+        // Audio no longer needed: transcribed (after the retention period) or expired.
+        let keep_until = now - self.audio_retention.as_millis() as i64;
+        let rows = sqlx::query(
+            "select id, audio_path from events where audio_path is not null
+                and (status = 'expired' or (status = 'transcribed' and updated_at <= ?1))",
+        )
+        .bind(keep_until)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            let (id, path): (String, String) = (r.get("id"), r.get("audio_path"));
+            report.bytes_freed += remove(&PathBuf::from(&path)).await;
+            report.purged_audio_files += 1;
+            sqlx::query("update events set audio_path = null where id = ?")
+                .bind(&id)
+                .execute(&self.pool)
+                .await?;
+        }
+
+        // Orphans: files in the audio dir that no event points at (older than an hour,
+        // so uploads being written are left alone).
+        let referenced: HashSet<String> = sqlx::query_scalar::<_, String>(
+            "select audio_path from events where audio_path is not null",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        if let Ok(mut dir) = tokio::fs::read_dir(&self.audio_dir).await {
+            while let Ok(Some(entry)) = dir.next_entry().await {
+                let path = entry.path();
+                if referenced.contains(&path.to_string_lossy().into_owned()) {
+                    continue;
+                }
+                let old = entry
+                    .metadata()
+                    .await
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .is_some_and(|t| (t.as_millis() as i64) < now - ORPHAN_GRACE_MS);
+                if old {
+                    report.bytes_freed += remove(&path).await;
+                    report.purged_audio_files += 1;
+                }
+            }
+        }
+        report.pruned_jobs = self
+            .queue
+            .prune(
+                Duration::from_secs(7 * 86_400),
+                Duration::from_secs(30 * 86_400),
+            )
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        if report != PurgeReport::default() {
+            tracing::info!(?report, "retention purge");
+        }
+        Ok(report)
+    }
+
+    /// The periodic task: runs at once, then every `period`, until `stop`.
+    pub async fn run(self, period: Duration, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = self.purge(None).await {
+                tracing::error!(error = %e, "retention purge failed");
+            }
+        }
+    }
+}
+
+async fn remove(path: &std::path::Path) -> u64 {
+    let size = tokio::fs::metadata(path)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => size,
+        Err(_) => 0,
+    }
+}
+
+/// Transcript statistics for the admin API.
+pub async fn transcript_stats(
+    pool: &SqlitePool,
+    now: i64,
+) -> Result<serde_json::Value, sqlx::Error> {
+    let row = sqlx::query(
+        "select count(*) as n, min(t.created_at) as oldest, max(t.created_at) as newest,
+                coalesce(sum(e.duration_ms), 0) as audio_ms,
+                sum(case when t.expires_at <= ?1 then 1 else 0 end) as expiring
+           from transcripts t join events e on e.id = t.event_id",
+    )
+    .bind(now + 86_400_000)
+    .fetch_one(pool)
+    .await?;
+    let by_language: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "select language, count(*) from transcripts group by language order by 2 desc",
+    )
+    .fetch_all(pool)
+    .await?;
+    let by_language: serde_json::Map<String, serde_json::Value> = by_language
+        .into_iter()
+        .map(|(l, n)| (l.unwrap_or_else(|| "unknown".into()), n.into()))
+        .collect();
+    let oldest: Option<i64> = row.get("oldest");
+    let newest: Option<i64> = row.get("newest");
+    Ok(serde_json::json!({
+        "count": row.get::<i64, _>("n"),
+        "by_language": by_language,
+        "total_audio_ms": row.get::<i64, _>("audio_ms"),
+        "oldest": oldest.map(crate::db::rfc3339),
+        "newest": newest.map(crate::db::rfc3339),
+        "expiring_in_24h": row.get::<Option<i64>, _>("expiring").unwrap_or(0),
+    }))
+}
