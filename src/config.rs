@@ -107,6 +107,8 @@ pub struct Settings {
     /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
     /// first failure (doubling each time) and its cap.
     pub backoff: crate::queue::Backoff,
+    /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for the transcript.
+    pub openai_wait: Duration,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
     pub shutdown_grace: Duration,
 }
@@ -290,6 +292,7 @@ impl Settings {
             extract_webhook_url,
             extract_webhook_secret: var("EXTRACT_WEBHOOK_SECRET"),
             shutdown_grace: Duration::from_secs(grace),
+            openai_wait: Duration::from_secs(positive_int("OPENAI_WAIT_SECONDS", 600)?),
             backoff,
         })
     }

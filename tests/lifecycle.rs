@@ -114,6 +114,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
             container: None,
             codec: None,
             priority: None,
+            translate: false,
         },
     )
     .await

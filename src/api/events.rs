@@ -31,6 +31,8 @@ pub struct UploadFields {
     pub language: Option<String>,
     pub prompt: Option<String>,
     pub model: Option<String>,
+    /// Other small text fields, by name (e.g. OpenAI's `response_format`).
+    pub extra: Vec<(String, String)>,
 }
 
 fn audio_error(e: AudioError) -> ApiError {
@@ -72,6 +74,14 @@ pub async fn read_upload(
             "language" => &mut fields.language,
             "prompt" => &mut fields.prompt,
             "model" => &mut fields.model,
+            "response_format"
+            | "temperature"
+            | "timestamp_granularities[]"
+            | "timestamp_granularities" => {
+                let text = field.text().await.map_err(ApiError::multipart)?;
+                fields.extra.push((name, text.trim().to_string()));
+                continue;
+            }
             _ => continue,
         };
         let text = field.text().await.map_err(ApiError::multipart)?;
@@ -98,6 +108,7 @@ pub async fn accept_upload(
     audio: PendingFile,
     fields: UploadFields,
     priority: Option<i64>,
+    translate: bool,
 ) -> Result<String, ApiError> {
     let language = match fields.language.as_deref() {
         None => None,
@@ -130,6 +141,7 @@ pub async fn accept_upload(
         container: Some(info.container),
         codec: Some(info.codec),
         priority,
+        translate,
     };
     let id = events::create(&st.queue, &ev).await?;
     audio.keep();
@@ -141,7 +153,7 @@ async fn create_event(
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (audio, fields) = read_upload(&st, multipart, &["audio", "file"]).await?;
-    let id = accept_upload(&st, audio, fields, None).await?;
+    let id = accept_upload(&st, audio, fields, None, false).await?;
     let view = events::get(&st.pool, &id).await?;
     let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
     body["status"] = json!("queued");

@@ -3,8 +3,9 @@
 mod admin;
 pub mod auth;
 mod error;
-mod events;
+pub(crate) mod events;
 mod health;
+mod openai;
 mod upload;
 
 pub use error::ApiError;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router(&state))
         .merge(health::router())
         .merge(admin::router(&state))
+        .merge(openai::router(&state))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -32,6 +32,8 @@ pub struct NewEvent {
     pub container: Option<String>,
     pub codec: Option<String>,
     pub priority: Option<i64>,
+    /// Translate to English instead of transcribing.
+    pub translate: bool,
 }
 
 /// What the stt worker needs of an event.
@@ -43,6 +45,7 @@ pub struct EventWork {
     pub language: Option<String>,
     pub prompt: Option<String>,
     pub model: Option<String>,
+    pub task: String,
 }
 
 /// Inserts the event and its `stt` job in one transaction; returns the id.
@@ -52,8 +55,8 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
     let mut tx = queue.pool().begin().await?;
     sqlx::query(
         "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
-                             created_at, updated_at)
-         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                             created_at, updated_at, task)
+         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
     )
     .bind(&id)
     .bind(&ev.audio_path)
@@ -64,6 +67,7 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
     .bind(&ev.container)
     .bind(&ev.codec)
     .bind(now)
+    .bind(if ev.translate { "translate" } else { "transcribe" })
     .execute(&mut *tx)
     .await?;
     Queue::enqueue_in(
@@ -85,7 +89,7 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
 /// The event's work order.
 pub async fn work(pool: &SqlitePool, id: &str) -> Result<Option<EventWork>, sqlx::Error> {
     sqlx::query_as(
-        "select id, status, audio_path, language, prompt, model from events where id = ?",
+        "select id, status, audio_path, language, prompt, model, task from events where id = ?",
     )
     .bind(id)
     .fetch_optional(pool)

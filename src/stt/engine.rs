@@ -375,10 +375,28 @@ fn run_whisper(
         if text.is_empty() {
             continue;
         }
+        let eot = model.ctx.token_eot();
+        let (mut tokens, mut logprob) = (Vec::new(), 0.0f32);
+        for i in 0..seg.n_tokens() {
+            if let Some(tok) = seg.get_token(i) {
+                let data = tok.token_data();
+                if data.id < eot {
+                    tokens.push(data.id);
+                    logprob += data.plog;
+                }
+            }
+        }
         segments.push(Segment {
             start_ms: seg.start_timestamp() * 10,
             end_ms: seg.end_timestamp() * 10,
             text,
+            avg_logprob: if tokens.is_empty() {
+                0.0
+            } else {
+                logprob / tokens.len() as f32
+            },
+            tokens,
+            no_speech_prob: seg.no_speech_probability(),
         });
     }
     let text = segments

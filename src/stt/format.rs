@@ -52,11 +52,13 @@ mod tests {
                 start_ms: 0,
                 end_ms: 1500,
                 text: " Hola.".into(),
+                ..Default::default()
             },
             Segment {
                 start_ms: 3_723_004,
                 end_ms: 3_725_000,
                 text: "deploy".into(),
+                ..Default::default()
             },
         ]
     }

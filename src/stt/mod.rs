@@ -14,11 +14,20 @@ pub use engine::{
 use serde::{Deserialize, Serialize};
 
 /// A timed piece of the transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub start_ms: i64,
     pub end_ms: i64,
     pub text: String,
+    /// Text token ids (for OpenAI's verbose_json).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<i32>,
+    /// Mean log probability of the text tokens.
+    #[serde(default)]
+    pub avg_logprob: f32,
+    /// whisper's probability that the segment is not speech.
+    #[serde(default)]
+    pub no_speech_prob: f32,
 }
 
 /// What whisper produced for one recording.

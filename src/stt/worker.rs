@@ -88,7 +88,7 @@ impl SttWorker {
             language,
             prompt: None,
             threads: self.settings.threads,
-            translate: false,
+            translate: ev.task == "translate",
             window: self.settings.window,
         };
         let abort = Arc::new(AtomicBool::new(false));

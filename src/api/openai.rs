@@ -1,0 +1,321 @@
+//! OpenAI-compatible audio API on the same queue and workers:
+//! `POST /v1/audio/transcriptions`, `POST /v1/audio/translations`,
+//! `GET /v1/models`, `GET /v1/models/{id}`. Errors use OpenAI's shape
+//! `{"error": {"message", "type", "param", "code"}}`.
+
+use super::events::{accept_upload, read_upload};
+use super::{ApiError, AppState};
+use crate::events::{self, TranscriptView};
+use crate::queue::PRIORITY_HIGH;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// An error in OpenAI's shape.
+pub struct OpenAiError {
+    status: StatusCode,
+    message: String,
+    kind: &'static str,
+    param: Option<&'static str>,
+    code: Option<&'static str>,
+}
+
+impl OpenAiError {
+    fn invalid(
+        message: impl Into<String>,
+        param: &'static str,
+        code: Option<&'static str>,
+    ) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            kind: "invalid_request_error",
+            param: Some(param),
+            code,
+        }
+    }
+}
+
+impl From<ApiError> for OpenAiError {
+    fn from(e: ApiError) -> Self {
+        if let ApiError::UnsupportedMedia(m) = &e {
+            // OpenAI answers 400 for files it cannot read.
+            return Self::invalid(m.clone(), "file", Some("invalid_file_format"));
+        }
+        let status = e.status();
+        let kind = match status {
+            StatusCode::UNAUTHORIZED => "authentication_error",
+            s if s.is_server_error() => "server_error",
+            _ => "invalid_request_error",
+        };
+        Self {
+            status,
+            message: e.to_string(),
+            kind,
+            param: None,
+            code: Some(e.code()),
+        }
+    }
+}
+
+impl IntoResponse for OpenAiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": {
+            "message": self.message, "type": self.kind, "param": self.param, "code": self.code } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/audio/transcriptions", post(transcriptions))
+        .route("/v1/audio/translations", post(translations))
+        .route("/v1/models", get(list_models))
+        .route("/v1/models/{id}", get(get_model))
+        .layer(DefaultBodyLimit::max(
+            state.settings.max_upload_bytes as usize + 1024 * 1024,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+}
+
+async fn auth(
+    State(st): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, OpenAiError> {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    super::auth::authorize_api(st.settings.api_token.as_deref(), presented)?;
+    Ok(next.run(req).await)
+}
+
+const FORMATS: &[&str] = &["json", "text", "srt", "vtt", "verbose_json"];
+
+async fn transcriptions(
+    State(st): State<AppState>,
+    multipart: Multipart,
+) -> Result<Response, OpenAiError> {
+    handle(st, multipart, false).await
+}
+
+async fn translations(
+    State(st): State<AppState>,
+    multipart: Multipart,
+) -> Result<Response, OpenAiError> {
+    handle(st, multipart, true).await
+}
+
+async fn handle(
+    st: AppState,
+    multipart: Multipart,
+    translate: bool,
+) -> Result<Response, OpenAiError> {
+    let (audio, mut fields) =
+        read_upload(&st, multipart, &["file"])
+            .await
+            .map_err(|e| match e {
+                ApiError::BadRequest(m) if m.contains("missing the audio") => {
+                    OpenAiError::invalid("you must provide a file", "file", Some("missing_file"))
+                }
+                other => other.into(),
+            })?;
+    let extra = |name: &str| {
+        fields
+            .extra
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let format = extra("response_format").unwrap_or_else(|| "json".into());
+    if !FORMATS.contains(&format.as_str()) {
+        return Err(OpenAiError::invalid(
+            format!(
+                "response_format {format:?} is not supported; use one of {}",
+                FORMATS.join(", ")
+            ),
+            "response_format",
+            Some("unsupported_value"),
+        ));
+    }
+    if let Some(t) = extra("temperature") {
+        match t.parse::<f32>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => {}
+            _ => {
+                return Err(OpenAiError::invalid(
+                    "temperature must be between 0 and 1",
+                    "temperature",
+                    None,
+                ))
+            }
+        }
+    }
+    let granularities: Vec<String> = fields
+        .extra
+        .iter()
+        .filter(|(k, _)| k.starts_with("timestamp_granularities"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    if let Some(g) = granularities
+        .iter()
+        .find(|g| *g != "segment" && *g != "word")
+    {
+        return Err(OpenAiError::invalid(
+            format!("unknown timestamp granularity {g:?}"),
+            "timestamp_granularities",
+            None,
+        ));
+    }
+    match fields.model.as_deref() {
+        None | Some("whisper-1") => fields.model = None,
+        Some(m) if st.models.installed(m) => {}
+        Some(m) => {
+            return Err(OpenAiError {
+                status: StatusCode::NOT_FOUND,
+                message: format!("the model {m:?} does not exist or is not installed"),
+                kind: "invalid_request_error",
+                param: Some("model"),
+                code: Some("model_not_found"),
+            })
+        }
+    }
+    if translate {
+        fields.language = None;
+    }
+    let id = accept_upload(&st, audio, fields, Some(PRIORITY_HIGH), translate).await?;
+    let transcript = wait(&st, &id).await?;
+    let duration = events::get(&st.pool, &id)
+        .await
+        .map_err(ApiError::from)?
+        .and_then(|e| e.duration_ms)
+        .unwrap_or(0) as f64
+        / 1000.0;
+    Ok(render(&format, &transcript, translate, duration, &id))
+}
+
+/// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS`; the
+/// job keeps running (and stays reachable through /api/events) if the
+/// client leaves or the wait times out.
+async fn wait(st: &AppState, id: &str) -> Result<TranscriptView, OpenAiError> {
+    let start = Instant::now();
+    let limit = st.settings.openai_wait;
+    loop {
+        let ev = events::get(&st.pool, id).await.map_err(ApiError::from)?;
+        if let Some(ev) = ev {
+            match ev.status.as_str() {
+                "transcribed" => {
+                    if let Some(t) = ev.transcript {
+                        return Ok(t);
+                    }
+                }
+                "failed" => {
+                    let msg = ev.error.unwrap_or_else(|| "transcription failed".into());
+                    return Err(ApiError::Unprocessable(msg).into());
+                }
+                _ => {}
+            }
+        }
+        if start.elapsed() > limit {
+            return Err(OpenAiError {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                message: format!("still transcribing; follow GET /api/events/{id}"),
+                kind: "server_error",
+                param: None,
+                code: Some("timeout"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn compression_ratio(text: &str) -> f64 {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = z.write_all(text.as_bytes());
+    let compressed = z.finish().map(|v| v.len()).unwrap_or(1).max(1);
+    text.len() as f64 / compressed as f64
+}
+
+fn render(format: &str, t: &TranscriptView, translate: bool, duration: f64, id: &str) -> Response {
+    let text_response =
+        |body: String, ctype: &'static str| ([(header::CONTENT_TYPE, ctype)], body).into_response();
+    let segments: Vec<crate::stt::Segment> = t.segments.clone();
+    match format {
+        "text" => text_response(format!("{}\n", t.text), "text/plain; charset=utf-8"),
+        "srt" => text_response(
+            crate::stt::format::srt(&segments),
+            "application/x-subrip; charset=utf-8",
+        ),
+        "vtt" => text_response(
+            crate::stt::format::vtt(&segments),
+            "text/vtt; charset=utf-8",
+        ),
+        "verbose_json" => {
+            let language = t
+                .language
+                .as_deref()
+                .and_then(whisper_rs::get_lang_id)
+                .and_then(whisper_rs::get_lang_str_full)
+                .unwrap_or("unknown");
+            let segs: Vec<Value> = segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    json!({
+                        "id": i, "seek": 0,
+                        "start": s.start_ms as f64 / 1000.0, "end": s.end_ms as f64 / 1000.0,
+                        "text": format!(" {}", s.text), "tokens": s.tokens, "temperature": 0.0,
+                        "avg_logprob": s.avg_logprob, "compression_ratio": compression_ratio(&s.text),
+                        "no_speech_prob": s.no_speech_prob,
+                    })
+                })
+                .collect();
+            Json(json!({
+                "task": if translate { "translate" } else { "transcribe" },
+                "language": language,
+                "duration": duration,
+                "text": t.text,
+                "segments": segs,
+                "x_susurro_event_id": id,
+            }))
+            .into_response()
+        }
+        _ => Json(json!({ "text": t.text })).into_response(),
+    }
+}
+
+fn model_object(id: &str) -> Value {
+    json!({ "id": id, "object": "model", "created": 0, "owned_by": "susurro" })
+}
+
+async fn list_models(State(st): State<AppState>) -> Json<Value> {
+    let mut data = vec![model_object("whisper-1")];
+    for m in st.models.list().into_iter().filter(|m| m.downloaded) {
+        data.push(model_object(&m.name));
+    }
+    Json(json!({ "object": "list", "data": data }))
+}
+
+async fn get_model(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, OpenAiError> {
+    if id == "whisper-1" || st.models.installed(&id) {
+        return Ok(Json(model_object(&id)));
+    }
+    Err(OpenAiError {
+        status: StatusCode::NOT_FOUND,
+        message: format!("the model {id:?} does not exist"),
+        kind: "invalid_request_error",
+        param: Some("model"),
+        code: Some("model_not_found"),
+    })
+}
