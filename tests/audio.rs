@@ -7,8 +7,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use susurro::audio::{decode_file, probe_file};
-use susurro::config::Language;
-use susurro::stt::{engine_transcribe, Engine, Model, TranscribeOptions};
+use susurro::stt::{Engine, Model};
 
 /// (name, extension, ffmpeg output arguments)
 const FORMATS: &[(&str, &str, &[&str])] = &[
@@ -40,19 +39,7 @@ fn wav_seconds(p: &Path) -> f64 {
 }
 
 fn transcribe(model: &Model, path: &Path, lang: &str) -> String {
-    let pcm = decode_file(path, 3600).unwrap().samples;
-    let opts = TranscribeOptions {
-        language: Language::parse(lang).unwrap(),
-        prompt: None,
-        threads: 2,
-        translate: false,
-        window: susurro::stt::Window::Clip,
-    };
-    let (abort, progress) = (Default::default(), Default::default());
-    let _one_at_a_time = whisper_lock();
-    engine_transcribe(model, &pcm, &opts, &abort, &progress)
-        .unwrap()
-        .text
+    transcribe_with(model, path, lang).text
 }
 
 #[test]

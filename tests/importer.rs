@@ -486,18 +486,7 @@ fn transcribe(
     lang: &str,
 ) -> susurro::stt::Transcription {
     let engine = susurro::stt::Engine::new(model_dir.to_path_buf());
-    let model = engine.model(name).unwrap();
-    let pcm = susurro::audio::decode_file(audio, 600).unwrap().samples;
-    let opts = susurro::stt::TranscribeOptions {
-        language: susurro::config::Language::parse(lang).unwrap(),
-        prompt: None,
-        threads: 2,
-        translate: false,
-        window: susurro::stt::Window::Clip,
-    };
-    let (abort, progress) = (Default::default(), Default::default());
-    let _one_at_a_time = whisper_lock();
-    susurro::stt::engine_transcribe(&model, &pcm, &opts, &abort, &progress).unwrap()
+    transcribe_with(&engine.model(name).unwrap(), audio, lang)
 }
 
 #[test]

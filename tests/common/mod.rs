@@ -208,3 +208,23 @@ pub fn whisper_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Decodes `audio` and transcribes it in process with `model` (2 threads,
+/// default window), one whisper run at a time in this binary.
+pub fn transcribe_with(
+    model: &susurro::stt::Model,
+    audio: &Path,
+    lang: &str,
+) -> susurro::stt::Transcription {
+    let pcm = susurro::audio::decode_file(audio, 3600).unwrap().samples;
+    let opts = susurro::stt::TranscribeOptions {
+        language: susurro::config::Language::parse(lang).unwrap(),
+        prompt: None,
+        threads: 2,
+        translate: false,
+        window: susurro::stt::Window::Clip,
+    };
+    let (abort, progress) = (Default::default(), Default::default());
+    let _one_at_a_time = whisper_lock();
+    susurro::stt::engine_transcribe(model, &pcm, &opts, &abort, &progress).unwrap()
+}
