@@ -115,6 +115,20 @@ async fn the_official_openai_client_works_against_susurro() {
         assert!((0.0..=1.0).contains(&nsp));
     }
 
+    // Word timestamps: the sentence's words, in order, with increasing times.
+    let words = r["words"].as_array().unwrap();
+    let said: Vec<String> = words
+        .iter()
+        .map(|w| w["word"].as_str().unwrap().to_string())
+        .collect();
+    assert_says(JFK, &said.join(" "));
+    let mut last = 0.0;
+    for w in words {
+        let (a, b) = (w["start"].as_f64().unwrap(), w["end"].as_f64().unwrap());
+        assert!(a >= last - 0.05 && b >= a && b <= 12.0, "{w}");
+        last = a;
+    }
+
     let models: Vec<&str> = r["models"]
         .as_array()
         .unwrap()

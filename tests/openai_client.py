@@ -27,6 +27,11 @@ with audio() as f:
     )
 out["verbose"] = v.model_dump()
 with audio() as f:
+    w = client.audio.transcriptions.create(
+        model="whisper-1", file=f, response_format="verbose_json", timestamp_granularities=["word", "segment"]
+    )
+out["words"] = [x.model_dump() for x in (w.words or [])]
+with audio() as f:
     out["translation"] = client.audio.translations.create(model="whisper-1", file=f).text
 out["models"] = [m.id for m in client.models.list()]
 out["model_whisper_1"] = client.models.retrieve("whisper-1").id

@@ -128,8 +128,15 @@ impl ModelBody {
     }
 }
 
-async fn list_models(State(st): State<AppState>) -> Json<Value> {
-    Json(json!({ "active": st.engine.active(), "models": st.models.list() }))
+async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    // Reads the models directory and checksum files: off the async runtime.
+    let models = st.models.clone();
+    let list = tokio::task::spawn_blocking(move || models.list())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({ "active": st.engine.active(), "models": list }),
+    ))
 }
 
 async fn download_model(

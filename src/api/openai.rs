@@ -199,7 +199,15 @@ async fn handle(
         .and_then(|e| e.duration_ms)
         .unwrap_or(0) as f64
         / 1000.0;
-    Ok(render(&format, &transcript, translate, duration, &id))
+    let words = granularities.iter().any(|g| g == "word");
+    Ok(render(
+        &format,
+        &transcript,
+        translate,
+        duration,
+        &id,
+        words,
+    ))
 }
 
 /// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS`; the
@@ -244,7 +252,14 @@ fn compression_ratio(text: &str) -> f64 {
     text.len() as f64 / compressed as f64
 }
 
-fn render(format: &str, t: &TranscriptView, translate: bool, duration: f64, id: &str) -> Response {
+fn render(
+    format: &str,
+    t: &TranscriptView,
+    translate: bool,
+    duration: f64,
+    id: &str,
+    words: bool,
+) -> Response {
     let text_response =
         |body: String, ctype: &'static str| ([(header::CONTENT_TYPE, ctype)], body).into_response();
     let segments: Vec<crate::stt::Segment> = t.segments.clone();
@@ -278,15 +293,23 @@ fn render(format: &str, t: &TranscriptView, translate: bool, duration: f64, id: 
                     })
                 })
                 .collect();
-            Json(json!({
+            let mut body = json!({
                 "task": if translate { "translate" } else { "transcribe" },
                 "language": language,
                 "duration": duration,
                 "text": t.text,
                 "segments": segs,
                 "x_susurro_event_id": id,
-            }))
-            .into_response()
+            });
+            if words {
+                let list: Vec<Value> = segments
+                    .iter()
+                    .flat_map(|s| s.words.iter())
+                    .map(|w| json!({ "word": w.word, "start": w.start_ms as f64 / 1000.0, "end": w.end_ms as f64 / 1000.0 }))
+                    .collect();
+                body["words"] = Value::Array(list);
+            }
+            Json(body).into_response()
         }
         _ => Json(json!({ "text": t.text })).into_response(),
     }

@@ -346,6 +346,8 @@ fn run_whisper(
     params.set_print_realtime(false);
     params.set_print_timestamps(false);
     params.set_suppress_blank(true);
+    // Per-token times (for word timestamps); computed after decoding, the text is unchanged.
+    params.set_token_timestamps(true);
     params.set_audio_ctx(audio_ctx.unwrap_or(0));
     params.set_language(Some(language.unwrap_or("auto")));
     params.set_detect_language(false);
@@ -377,12 +379,30 @@ fn run_whisper(
         }
         let eot = model.ctx.token_eot();
         let (mut tokens, mut logprob) = (Vec::new(), 0.0f32);
+        let mut words: Vec<super::Word> = Vec::new();
         for i in 0..seg.n_tokens() {
             if let Some(tok) = seg.get_token(i) {
                 let data = tok.token_data();
                 if data.id < eot {
                     tokens.push(data.id);
                     logprob += data.plog;
+                    let piece = tok
+                        .to_str_lossy()
+                        .map(|c| c.into_owned())
+                        .unwrap_or_default();
+                    let (t0, t1) = (data.t0 * 10, data.t1 * 10);
+                    match words.last_mut() {
+                        Some(w) if !piece.starts_with(' ') => {
+                            w.word.push_str(&piece);
+                            w.end_ms = w.end_ms.max(t1);
+                        }
+                        _ if piece.trim().is_empty() => {}
+                        _ => words.push(super::Word {
+                            word: piece.trim_start().to_string(),
+                            start_ms: t0,
+                            end_ms: t1.max(t0),
+                        }),
+                    }
                 }
             }
         }
@@ -397,6 +417,7 @@ fn run_whisper(
             },
             tokens,
             no_speech_prob: seg.no_speech_probability(),
+            words,
         });
     }
     let text = segments

@@ -28,6 +28,17 @@ pub struct Segment {
     /// whisper's probability that the segment is not speech.
     #[serde(default)]
     pub no_speech_prob: f32,
+    /// Words with times from whisper's token timestamps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<Word>,
+}
+
+/// A word and when it is said.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub word: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
 }
 
 /// What whisper produced for one recording.
