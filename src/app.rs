@@ -73,6 +73,7 @@ impl App {
             queue: queue.clone(),
             audio_dir: settings.audio_dir(),
             audio_retention: settings.audio_retention,
+            job_retention: (settings.job_retention, settings.discarded_job_retention),
             clock: Arc::new(crate::db::now_ms),
         };
         let stop = tokio_util::sync::CancellationToken::new();

@@ -107,6 +107,10 @@ pub struct Settings {
     /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
     /// first failure (doubling each time) and its cap.
     pub backoff: crate::queue::Backoff,
+    /// `JOB_RETENTION_DAYS`: completed and cancelled jobs are pruned after this.
+    pub job_retention: Duration,
+    /// `DISCARDED_JOB_RETENTION_DAYS`: failed (discarded) jobs are kept longer.
+    pub discarded_job_retention: Duration,
     /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for the transcript.
     pub openai_wait: Duration,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
@@ -293,6 +297,12 @@ impl Settings {
             extract_webhook_secret: var("EXTRACT_WEBHOOK_SECRET"),
             shutdown_grace: Duration::from_secs(grace),
             openai_wait: Duration::from_secs(positive_int("OPENAI_WAIT_SECONDS", 600)?),
+            job_retention: Duration::from_secs_f64(
+                positive_f64("JOB_RETENTION_DAYS", 7.0)? * 86_400.0,
+            ),
+            discarded_job_retention: Duration::from_secs_f64(
+                positive_f64("DISCARDED_JOB_RETENTION_DAYS", 30.0)? * 86_400.0,
+            ),
             backoff,
         })
     }

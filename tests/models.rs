@@ -376,3 +376,24 @@ async fn a_missing_model_is_downloaded_on_first_use() {
     assert_eq!(r.status(), 400);
     app.stop().await;
 }
+
+#[test]
+fn loaded_models_are_bounded_least_recently_used_first_never_one_in_use() {
+    require_model("tiny.en");
+    require_model("base");
+    let engine = susurro::stt::Engine::with_active(models_dir(), "tiny.en", 1);
+    let tiny = engine.model("tiny.en").unwrap();
+    // tiny.en is active and held: loading base keeps both.
+    engine.activate("base").unwrap();
+    assert!(engine.is_loaded("tiny.en") && engine.is_loaded("base"));
+    assert_eq!(engine.in_use("tiny.en"), 1);
+    assert!(!engine.unload("tiny.en"), "a model in use is not unloaded");
+    drop(tiny);
+    // Released and no longer active: the next load trims it.
+    engine.model("base").unwrap();
+    engine.trim();
+    assert!(!engine.is_loaded("tiny.en"));
+    assert!(engine.is_loaded("base"));
+    assert_eq!(engine.active(), "base");
+    assert_eq!(engine.load_count(), 2);
+}

@@ -32,6 +32,8 @@ pub struct Retention {
     pub audio_dir: PathBuf,
     /// Keep audio this long after transcription (0: delete at once).
     pub audio_retention: Duration,
+    /// Prune completed/cancelled jobs after this, discarded ones after the second.
+    pub job_retention: (Duration, Duration),
     pub clock: Clock,
 }
 
@@ -115,10 +117,7 @@ impl Retention {
         }
         report.pruned_jobs = self
             .queue
-            .prune(
-                Duration::from_secs(7 * 86_400),
-                Duration::from_secs(30 * 86_400),
-            )
+            .prune(self.job_retention.0, self.job_retention.1)
             .await
             .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         if report != PurgeReport::default() {
