@@ -62,8 +62,10 @@ pub fn list_installed(dir: &Path) -> std::io::Result<Vec<(String, u64)>> {
 /// How to obtain a missing model, for error messages.
 pub fn how_to_get(name: &str, dir: &Path) -> String {
     format!(
-        "model {name:?} is not installed: expected {}. Import a faster-whisper (CTranslate2) model with \
-         `susurro models import <ct2-model-dir> --name {name}`, or copy a whisper.cpp ggml-{name}.bin there",
+        "model {name:?} is not installed: expected {}. Download it with `susurro models pull {name}` \
+         (catalog models; jobs do this themselves when WHISPER_AUTO_DOWNLOAD is on), import a faster-whisper \
+         (CTranslate2) model with `susurro models import <ct2-model-dir> --name {name}`, or copy a whisper.cpp \
+         ggml-{name}.bin there",
         model_path(dir, name).display()
     )
 }
