@@ -28,11 +28,14 @@ impl App {
         std::fs::create_dir_all(settings.audio_dir())?;
         let pool = crate::db::connect(&settings.database_url).await?;
         let queue = Queue::new(pool.clone(), settings.job_lease).with_backoff(settings.backoff);
-        let engine = Arc::new(Engine::with_active(
-            settings.models_dir.clone(),
-            &settings.model,
-            settings.max_loaded_models,
-        ));
+        let engine = Arc::new(
+            Engine::with_active(
+                settings.models_dir.clone(),
+                &settings.model,
+                settings.max_loaded_models,
+            )
+            .with_flash_attn(settings.flash_attn),
+        );
         let catalog = crate::models::catalog::Catalog::load(
             &settings.models_base_url,
             settings.models_catalog.as_deref(),

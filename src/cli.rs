@@ -108,11 +108,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let max = settings.max_audio_seconds;
             let dir = settings.models_dir.clone();
             let (glossary, initial) = (settings.glossary.clone(), settings.initial_prompt.clone());
+            let flash = settings.flash_attn;
             let t = tokio::task::spawn_blocking(
                 move || -> anyhow::Result<crate::stt::Transcription> {
                     let audio = crate::audio::decode_file(&file, max)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                    let engine = crate::stt::Engine::new(dir);
+                    let engine = crate::stt::Engine::new(dir).with_flash_attn(flash);
                     let model = engine.model(&name)?;
                     let mut opts = opts;
                     opts.prompt = crate::stt::prompt::build(

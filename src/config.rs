@@ -67,6 +67,8 @@ pub struct Settings {
     pub models_catalog: Option<PathBuf>,
     /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
     pub auto_download: bool,
+    /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp (off: measured slower on CPU).
+    pub flash_attn: bool,
     /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
     pub max_loaded_models: usize,
     /// `WHISPER_THREADS`: threads per transcription.
@@ -208,6 +210,11 @@ impl Settings {
             Some(v) => return Err(bad("WHISPER_AUTO_DOWNLOAD", v, "expected true or false")),
         };
         let max_loaded_models = positive_int("WHISPER_MAX_LOADED_MODELS", 1)? as usize;
+        let flash_attn = match var("WHISPER_FLASH_ATTN").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "no" | "off") => false,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some(v) => return Err(bad("WHISPER_FLASH_ATTN", v, "expected true or false")),
+        };
         let threads = positive_int(
             "WHISPER_THREADS",
             (default_threads() / max_concurrent).max(1) as u64,
@@ -278,6 +285,7 @@ impl Settings {
             models_catalog,
             auto_download,
             max_loaded_models,
+            flash_attn,
             threads,
             language,
             window,

@@ -112,6 +112,7 @@ pub struct Engine {
     loads: AtomicU64,
     active: std::sync::RwLock<String>,
     max_loaded: usize,
+    flash_attn: bool,
 }
 
 impl Engine {
@@ -130,7 +131,14 @@ impl Engine {
             loads: AtomicU64::new(0),
             active: std::sync::RwLock::new(active.to_string()),
             max_loaded: max_loaded.max(1),
+            flash_attn: false,
         }
+    }
+
+    /// Loads models with flash attention on or off (`WHISPER_FLASH_ATTN`).
+    pub fn with_flash_attn(mut self, on: bool) -> Self {
+        self.flash_attn = on;
+        self
     }
 
     /// The active model's name (used by jobs that do not ask for one).
@@ -241,6 +249,7 @@ impl Engine {
         let started = Instant::now();
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
+        params.flash_attn(self.flash_attn);
         let ctx =
             WhisperContext::new_with_params(&path, params).map_err(|e| SttError::ModelLoad {
                 name: name.to_string(),
