@@ -76,6 +76,7 @@ fn bench(c: &mut Criterion) {
                 threads,
                 translate: false,
                 window,
+                trim_silence: false,
             };
             g.bench_with_input(
                 BenchmarkId::new(name, format!("threads={threads}/{window:?}")),

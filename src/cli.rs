@@ -104,6 +104,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 threads: threads.unwrap_or(settings.threads),
                 translate: false,
                 window: settings.window,
+                trim_silence: settings.trim_silence,
             };
             let max = settings.max_audio_seconds;
             let dir = settings.models_dir.clone();

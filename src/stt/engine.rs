@@ -44,6 +44,9 @@ pub struct TranscribeOptions {
     pub translate: bool,
     /// Encoder window policy.
     pub window: Window,
+    /// Leave out leading and trailing digital silence (times stay on the
+    /// original timeline).
+    pub trim_silence: bool,
 }
 
 /// How much audio context the encoder processes.
@@ -75,6 +78,27 @@ pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
     let frames = (samples.div_ceil(320) + 128).max(384);
     let rounded = frames.div_ceil(256) * 256;
     (rounded < 1500).then_some(rounded as i32)
+}
+
+/// Samples quieter than this (−60 dBFS) count as digital silence.
+const SILENCE: f32 = 1e-3;
+/// Silence kept on each side of the speech.
+const SILENCE_MARGIN: usize = 16_000 / 5;
+
+/// The range of `samples` without leading and trailing digital silence
+/// (with a 200 ms margin); the whole range when everything is silent.
+pub fn speech_bounds(samples: &[f32]) -> (usize, usize) {
+    let Some(first) = samples.iter().position(|v| v.abs() > SILENCE) else {
+        return (0, samples.len());
+    };
+    let last = samples
+        .iter()
+        .rposition(|v| v.abs() > SILENCE)
+        .unwrap_or(first);
+    (
+        first.saturating_sub(SILENCE_MARGIN),
+        (last + 1 + SILENCE_MARGIN).min(samples.len()),
+    )
 }
 
 /// Whether a transcript repeats itself: some 3-word sequence appears three
@@ -310,6 +334,13 @@ pub fn transcribe(
         (Language::Auto, true) => None,
         (Language::Code(c), true) => Some(c.as_str()),
     };
+    let full = samples;
+    let (lo, hi) = if opts.trim_silence {
+        speech_bounds(samples)
+    } else {
+        (0, samples.len())
+    };
+    let samples = &samples[lo..hi];
     let ctx = match opts.window {
         Window::Clip => clip_audio_ctx(samples.len()),
         Window::Full => None,
@@ -319,7 +350,18 @@ pub fn transcribe(
         tracing::info!(model = %model.name, "repetitive output with a clip-sized window; redoing with the full window");
         run = run_whisper(model, samples, opts, language, None, abort, progress)?;
     }
-    let (text, segments, detected) = run;
+    let (text, mut segments, detected) = run;
+    // Times are on the untrimmed timeline.
+    let offset = (lo as i64) * 1000 / 16_000;
+    for s in &mut segments {
+        s.start_ms += offset;
+        s.end_ms += offset;
+        for w in &mut s.words {
+            w.start_ms += offset;
+            w.end_ms += offset;
+        }
+    }
+    let samples = full;
     progress.store(100, Ordering::Relaxed);
     Ok(Transcription {
         text,
@@ -449,6 +491,16 @@ mod tests {
         assert_eq!(clip_audio_ctx(16_000 * 20), Some(1280));
         assert_eq!(clip_audio_ctx(16_000 * 26), None); // 1300 + 128 → 1536: full window
         assert_eq!(clip_audio_ctx(16_000 * 600), None);
+    }
+
+    #[test]
+    fn silence_bounds_keep_a_margin() {
+        let mut s = vec![0.0f32; 48_000];
+        s[20_000..24_000].iter_mut().for_each(|v| *v = 0.5);
+        assert_eq!(speech_bounds(&s), (20_000 - 3200, 24_000 + 3200));
+        assert_eq!(speech_bounds(&[0.0; 100]), (0, 100));
+        let loud = vec![0.3f32; 1000];
+        assert_eq!(speech_bounds(&loud), (0, 1000));
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl SttWorker {
             threads: self.settings.threads,
             translate: ev.task == "translate",
             window: self.settings.window,
+            trim_silence: self.settings.trim_silence,
         };
         let abort = Arc::new(AtomicBool::new(false));
         let watcher = {

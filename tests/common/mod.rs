@@ -223,6 +223,7 @@ pub fn transcribe_with(
         threads: 2,
         translate: false,
         window: susurro::stt::Window::Clip,
+        trim_silence: true,
     };
     let (abort, progress) = (Default::default(), Default::default());
     let _one_at_a_time = whisper_lock();
