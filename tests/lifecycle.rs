@@ -11,6 +11,14 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+async fn get_status(app: &TestApp, path: &str, token: Option<&str>) -> u16 {
+    let mut req = app.client.get(format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
 async fn post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {
     let mut req = app.client.post(format!("{}{path}", app.base)).json(&body);
     if let Some(t) = token {
@@ -223,29 +231,13 @@ async fn admin_and_api_tokens_are_enforced() {
         "/api/admin/workers",
         "/api/admin/transcripts",
     ] {
-        let r = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401, "{path}");
-        let r = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .bearer_auth("wrong")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 401, "{path}");
-        let r = app
-            .client
-            .get(format!("{}{path}", app.base))
-            .bearer_auth("adm-s3cret")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(get_status(&app, path, None).await, 401, "{path}");
+        assert_eq!(get_status(&app, path, Some("wrong")).await, 401, "{path}");
+        assert_eq!(
+            get_status(&app, path, Some("adm-s3cret")).await,
+            200,
+            "{path}"
+        );
     }
     let (s, _) = post(
         &app,
@@ -264,21 +256,15 @@ async fn admin_and_api_tokens_are_enforced() {
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
-    let r = app
-        .client
-        .get(format!("{}/api/events", app.base))
-        .bearer_auth("api-t0ken")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = app
-        .client
-        .get(format!("{}/health", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "health stays open");
+    assert_eq!(
+        get_status(&app, "/api/events", Some("api-t0ken")).await,
+        200
+    );
+    assert_eq!(
+        get_status(&app, "/health", None).await,
+        200,
+        "health stays open"
+    );
     app.stop().await;
 }
 
