@@ -5,7 +5,7 @@ use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::queue::{Queue, Runner};
 use crate::stt::{worker::SttWorker, Engine};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -26,8 +26,8 @@ impl App {
         let settings = Arc::new(settings);
         std::fs::create_dir_all(&settings.data_dir)?;
         std::fs::create_dir_all(settings.audio_dir())?;
-        let pool = crate::db::connect(&settings.database_url).await?;
-        let queue = Queue::new(pool.clone(), settings.job_lease).with_backoff(settings.backoff);
+        let pool =
+            crate::db::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
         let engine = Arc::new(
             Engine::with_active(
                 settings.models_dir.clone(),
@@ -61,7 +61,11 @@ impl App {
                 settings.extract_webhook_secret.clone(),
             )));
         }
-        let runner = Runner::new(queue.clone(), Arc::new(crate::queue::Handlers(handlers)))
+        let handlers = Arc::new(crate::queue::Handlers(handlers));
+        let queue = Queue::new(pool.clone(), settings.job_lease)
+            .with_backoff(settings.backoff)
+            .with_hooks(handlers.clone());
+        let runner = Runner::new(queue.clone(), handlers)
             .poll_interval(settings.poll_interval)
             .max_concurrent(settings.max_concurrent)
             .spawn();
@@ -103,6 +107,7 @@ impl App {
                 retention,
                 settings,
                 runner,
+                shutdown: tokio_util::sync::CancellationToken::new(),
             },
         })
     }
@@ -119,28 +124,52 @@ impl App {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves: then stops taking requests, lets
-    /// running jobs finish within the grace period and releases the rest.
+    /// Serves until `shutdown` resolves. Then, within
+    /// `SHUTDOWN_GRACE_SECONDS`: stops taking requests (open `/v1` waits
+    /// and uploads answer 503 at once), lets running jobs finish, releases
+    /// the leases of those that do not, and closes what connections remain.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = api::router(self.state.clone());
-        axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
-        tracing::info!("HTTP server stopped; finishing jobs");
-        self.stop.cancel();
-        let _ = self.cleanup.await;
-        self.state
-            .runner
-            .shutdown(self.state.settings.shutdown_grace)
-            .await;
+        let token = self.state.shutdown.clone();
+        let mut serve = tokio::spawn(
+            axum::serve(
+                self.listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(token.clone().cancelled_owned())
+            .into_future(),
+        );
+        let served_until = tokio::select! {
+            _ = shutdown => None,
+            r = &mut serve => Some(r),
+        };
+        token.cancel();
+        let grace = self.state.settings.shutdown_grace;
+        let http = async {
+            if let Some(r) = served_until {
+                return r.map_err(anyhow::Error::from)?.map_err(anyhow::Error::from);
+            }
+            match tokio::time::timeout(grace, &mut serve).await {
+                Ok(r) => r.map_err(anyhow::Error::from)?.map_err(anyhow::Error::from),
+                Err(_) => {
+                    tracing::warn!("connections still open after the grace period: closing them");
+                    serve.abort();
+                    Ok(())
+                }
+            }
+        };
+        let jobs = async {
+            tracing::info!("shutting down: finishing jobs");
+            self.stop.cancel();
+            let _ = self.cleanup.await;
+            self.state.runner.shutdown(grace).await;
+        };
+        let (served, ()) = tokio::join!(http, jobs);
         self.state.pool.close().await;
-        Ok(())
+        served
     }
 }
 

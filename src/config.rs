@@ -30,11 +30,15 @@ impl Language {
         if s == "auto" || s.is_empty() {
             return Ok(Self::Auto);
         }
-        if whisper_rs::get_lang_id(&s).is_some() {
+        // whisper's codes are short ASCII words; anything else (a NUL byte
+        // would make whisper-rs panic) is not one.
+        let plausible = s.len() <= 16 && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+        if plausible && whisper_rs::get_lang_id(&s).is_some() {
             Ok(Self::Code(s))
         } else {
+            let shown: String = s.chars().take(32).collect();
             Err(format!(
-                "unknown language {s:?} (use a whisper language code such as es or en, or auto)"
+                "unknown language {shown:?} (use a whisper language code such as es or en, or auto)"
             ))
         }
     }
@@ -119,6 +123,9 @@ pub struct Settings {
     pub openai_wait: Duration,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
     pub shutdown_grace: Duration,
+    /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
+    /// power loss) or `normal` (faster; the last commits can be lost).
+    pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
 }
 
 fn default_threads() -> usize {
@@ -283,7 +290,16 @@ impl Settings {
             base: Duration::from_millis(positive_int("JOB_BACKOFF_BASE_MS", 2000)?),
             cap: Duration::from_millis(positive_int("JOB_BACKOFF_MAX_MS", 600_000)?),
         };
+        let sqlite_synchronous = match var("SQLITE_SYNCHRONOUS")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("full") => sqlx::sqlite::SqliteSynchronous::Full,
+            Some("normal") => sqlx::sqlite::SqliteSynchronous::Normal,
+            Some(v) => return Err(bad("SQLITE_SYNCHRONOUS", v, "expected full or normal")),
+        };
         Ok(Self {
+            sqlite_synchronous,
             addr,
             data_dir,
             database_url,

@@ -7,12 +7,20 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Opens (creating if needed) the database and applies migrations.
+/// Opens (creating if needed) the database with `synchronous=FULL` (an
+/// acknowledged upload survives power loss) and applies migrations.
 pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
+    connect_with(url, SqliteSynchronous::Full).await
+}
+
+/// Opens the database with the given `synchronous` level
+/// (`SQLITE_SYNCHRONOUS`: `normal` is faster and can lose the last
+/// commits, never corrupt the database, on power loss).
+pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::Result<SqlitePool> {
     let opts = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(synchronous)
         .busy_timeout(Duration::from_secs(30))
         .foreign_keys(true);
     if let Some(parent) = opts.get_filename().parent() {

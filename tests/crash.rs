@@ -4,56 +4,17 @@
 
 mod common;
 
+use common::process::{self, event as status, free_port, wait_up};
 use common::*;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_susurro"))
-        .arg("serve")
-        .env("SUSURRO_ADDR", format!("127.0.0.1:{port}"))
-        .env("SUSURRO_DATA_DIR", data)
-        .env("WHISPER_MODELS_DIR", models_dir())
-        .env("WHISPER_MODEL", "tiny.en")
-        .env("WHISPER_MODELS_BASE_URL", "http://127.0.0.1:9")
-        .env("WHISPER_THREADS", "1")
-        .env("WORKER_MAX_CONCURRENT", "1")
-        .env("WORKER_POLL_INTERVAL_MS", "200")
-        .env("JOB_LEASE_SECONDS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_up(client: &reqwest::Client, base: &str) {
-    let start = Instant::now();
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn status(client: &reqwest::Client, base: &str, id: &str) -> serde_json::Value {
-    client
-        .get(format!("{base}/api/events/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+fn serve(data: &std::path::Path, port: u16) -> std::process::Child {
+    // A webhook nobody answers: extract jobs are enqueued (once per event) and wait.
+    process::serve(
+        data,
+        port,
+        &[("EXTRACT_WEBHOOK_URL", "http://127.0.0.1:9/hook")],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,4 +110,113 @@ async fn sigkill_mid_transcription_loses_nothing_and_duplicates_nothing() {
         .await
         .unwrap();
     assert_eq!(extract, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_an_open_v1_wait_and_a_slow_upload_exits_in_time() {
+    require_model("tiny.en");
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let grace = 2;
+    let mut child = process::serve(
+        dir.path(),
+        port,
+        &[("SHUTDOWN_GRACE_SECONDS", &grace.to_string())],
+    );
+    wait_up(&client, &base).await;
+    // A /v1 client waiting on a recording that takes a while to transcribe.
+    let long = std::fs::read(repeated(&jfk_wav(), 6)).unwrap();
+    let waiting = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(long).file_name("a.wav"),
+            );
+            client
+                .post(format!("{base}/v1/audio/transcriptions"))
+                .multipart(form)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    });
+    let start = Instant::now();
+    let id = loop {
+        let list: serde_json::Value = client
+            .get(format!("{base}/api/events?status=transcribing"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(id) = list["events"][0]["id"].as_str() {
+            break id.to_string();
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no job started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // An upload that sends its headers and a little of its body, then stalls.
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let head = "POST /api/events HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: multipart/form-data; boundary=B\r\nContent-Length: 10000000\r\n\r\n\
+                --B\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut slow, head.as_bytes())
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut slow, &[0u8; 4096])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let signalled = Instant::now();
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let exited = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(grace + 10),
+            "still running {} s after SIGTERM",
+            grace + 10
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = signalled.elapsed();
+    assert!(exited.success(), "{exited:?}");
+    assert!(
+        took < Duration::from_secs(grace + 5),
+        "exit took {took:?} with a grace of {grace} s"
+    );
+    // The waiting client was told to come back (503), not left hanging.
+    let answer = waiting.await.unwrap();
+    assert!(matches!(answer, Ok(503) | Err(_)), "{answer:?}");
+    drop(slow);
+
+    // After a restart the released job runs again and finishes.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = process::serve(dir.path(), port, &[]);
+    wait_up(&client, &base).await;
+    let start = Instant::now();
+    loop {
+        let ev = status(&client, &base, &id).await;
+        if ev["status"] == "transcribed" {
+            break;
+        }
+        assert_ne!(ev["status"], "failed", "{ev}");
+        assert!(start.elapsed() < Duration::from_secs(120), "{ev}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -31,13 +31,14 @@ async fn upload_is_transcribed_and_survives_a_restart() {
     assert_eq!(ev["container"], "mp3");
     assert!(t["expires_at"].as_str().unwrap() > t["created_at"].as_str().unwrap());
 
-    // The extract job for the next stage exists, and the audio is gone.
+    // No extractor is configured: no extract job is queued for nobody. The
+    // audio is gone.
     let stats = app.state.queue.stats().await.unwrap();
-    assert_eq!(
-        stats.counts["extract"]["available"], 1,
-        "{:?}",
-        stats.counts
-    );
+    let extract_rows: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'extract'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(extract_rows, 0, "{:?}", stats.counts);
     assert_eq!(stats.counts["stt"]["completed"], 1);
     let leftover: Vec<_> = std::fs::read_dir(data.join("audio")).unwrap().collect();
     assert!(leftover.is_empty(), "audio left behind: {leftover:?}");
@@ -244,7 +245,16 @@ async fn cancelling_a_running_transcription_aborts_whisper_and_frees_the_slot() 
         .await;
     assert_eq!(ev["error"], "cancelled");
     assert!(ev["transcript"].is_null());
-    assert!(app.state.runner.in_flight().is_empty(), "the slot is free");
+    // The event is failed in the cancelling transaction; whisper stops at its
+    // next abort check and frees the slot.
+    let start = std::time::Instant::now();
+    while !app.state.runner.in_flight().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the slot stays taken"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let (s, body) = app.upload(&jfk_wav(), &[]).await;
     assert_eq!(s, 202);

@@ -149,7 +149,7 @@ async fn the_official_openai_client_works_against_susurro() {
     assert_eq!(r["model_whisper_1"], "whisper-1");
 
     for (key, class, status) in [
-        ("err_unknown_model", "NotFoundError", 404),
+        ("err_unknown_model", "BadRequestError", 400),
         ("err_format", "BadRequestError", 400),
         ("err_no_file", "BadRequestError", 400),
         ("err_model_retrieve", "NotFoundError", 404),
@@ -168,6 +168,9 @@ async fn the_official_openai_client_works_against_susurro() {
             "{key}: {e}"
         );
     }
+    // An upload may name only installed models, and is told which there are.
+    let m = r["err_unknown_model"]["body"]["message"].as_str().unwrap();
+    assert!(m.contains("tiny.en") && m.contains("no-such-model"), "{m}");
     let e = &r["err_not_audio"];
     assert_eq!(e["class"], "BadRequestError", "{e}");
     assert_eq!(e["body"]["code"], "invalid_file_format", "{e}");

@@ -60,9 +60,6 @@ impl Handler for Effect {
             Ok(())
         })
     }
-    fn on_failure(&self, _: Job, _: JobError, _: FailOutcome) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
 }
 
 async fn unfinished(q: &Queue) -> i64 {
@@ -424,9 +421,6 @@ impl Handler for Slow {
                 }
             }
         })
-    }
-    fn on_failure(&self, _: Job, _: JobError, _: FailOutcome) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
     }
 }
 

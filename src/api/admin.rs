@@ -48,6 +48,9 @@ async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, Api
     ))
 }
 
+/// A century: larger values are mistakes (and would overflow a timestamp).
+const MAX_PURGE_DAYS: f64 = 36_500.0;
+
 #[derive(Deserialize, Default)]
 struct PurgeBody {
     older_than_days: Option<f64>,
@@ -59,13 +62,13 @@ async fn purge(
 ) -> Result<Json<Value>, ApiError> {
     let older = match body.map(|b| b.0).unwrap_or_default().older_than_days {
         None => None,
-        Some(d) if d >= 0.0 && d.is_finite() => {
+        Some(d) if (0.0..=MAX_PURGE_DAYS).contains(&d) => {
             Some(std::time::Duration::from_secs_f64(d * 86_400.0))
         }
         Some(_) => {
-            return Err(ApiError::BadRequest(
-                "older_than_days must be 0 or more".into(),
-            ))
+            return Err(ApiError::BadRequest(format!(
+                "older_than_days must be between 0 and {MAX_PURGE_DAYS}"
+            )))
         }
     };
     let report = st.retention.purge(older).await?;

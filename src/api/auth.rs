@@ -24,11 +24,22 @@ fn bearer(req: &Request) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The admin rule, on its own for tests.
+/// Headers a reverse proxy adds: a request carrying one came from further
+/// away than its loopback peer address says.
+const PROXY_HEADERS: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/// Whether the request carries a proxy header.
+pub fn proxied(headers: &axum::http::HeaderMap) -> bool {
+    PROXY_HEADERS.iter().any(|h| headers.contains_key(*h))
+}
+
+/// The admin rule, on its own for tests. Without a token: loopback peers
+/// only (IPv4-mapped IPv6 loopback included), and never through a proxy.
 pub fn authorize_admin(
     token: Option<&str>,
     presented: Option<&str>,
     peer: Option<IpAddr>,
+    proxied: bool,
 ) -> Result<(), ApiError> {
     match token {
         Some(t) => match presented {
@@ -37,7 +48,11 @@ pub fn authorize_admin(
                 "admin routes need Authorization: Bearer <ADMIN_TOKEN>".into(),
             )),
         },
-        None if peer.is_some_and(|ip| ip.is_loopback()) => Ok(()),
+        None if proxied => Err(ApiError::Forbidden(
+            "admin requests through a proxy (Forwarded, X-Forwarded-For or X-Real-IP) need ADMIN_TOKEN"
+                .into(),
+        )),
+        None if peer.is_some_and(|ip| ip.to_canonical().is_loopback()) => Ok(()),
         None => Err(ApiError::Forbidden(
             "admin routes answer only loopback clients while ADMIN_TOKEN is not set".into(),
         )),
@@ -68,7 +83,12 @@ pub async fn admin(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    authorize_admin(st.settings.admin_token.as_deref(), bearer(&req), peer(&req))?;
+    authorize_admin(
+        st.settings.admin_token.as_deref(),
+        bearer(&req),
+        peer(&req),
+        proxied(req.headers()),
+    )?;
     Ok(next.run(req).await)
 }
 
@@ -89,24 +109,29 @@ mod tests {
     fn admin_rules() {
         let lo: Option<IpAddr> = Some("127.0.0.1".parse().unwrap());
         let lo6: Option<IpAddr> = Some("::1".parse().unwrap());
+        let mapped: Option<IpAddr> = Some("::ffff:127.0.0.1".parse().unwrap());
         let remote: Option<IpAddr> = Some("192.0.2.7".parse().unwrap());
-        assert!(authorize_admin(None, None, lo).is_ok());
-        assert!(authorize_admin(None, None, lo6).is_ok());
+        let mapped_remote: Option<IpAddr> = Some("::ffff:192.0.2.7".parse().unwrap());
+        assert!(authorize_admin(None, None, lo, false).is_ok());
+        assert!(authorize_admin(None, None, lo6, false).is_ok());
+        assert!(authorize_admin(None, None, mapped, false).is_ok());
         assert!(matches!(
-            authorize_admin(None, None, remote),
+            authorize_admin(None, None, lo, true),
             Err(ApiError::Forbidden(_))
         ));
+        for peer in [remote, mapped_remote, None] {
+            assert!(matches!(
+                authorize_admin(None, None, peer, false),
+                Err(ApiError::Forbidden(_))
+            ));
+        }
+        assert!(authorize_admin(Some("s3cret"), Some("s3cret"), remote, true).is_ok());
         assert!(matches!(
-            authorize_admin(None, None, None),
-            Err(ApiError::Forbidden(_))
-        ));
-        assert!(authorize_admin(Some("s3cret"), Some("s3cret"), remote).is_ok());
-        assert!(matches!(
-            authorize_admin(Some("s3cret"), Some("s3cres"), lo),
+            authorize_admin(Some("s3cret"), Some("s3cres"), lo, false),
             Err(ApiError::Unauthorized(_))
         ));
         assert!(matches!(
-            authorize_admin(Some("s3cret"), None, lo),
+            authorize_admin(Some("s3cret"), None, lo, false),
             Err(ApiError::Unauthorized(_))
         ));
         assert!(authorize_api(None, None).is_ok());

@@ -27,6 +27,17 @@ pub enum ApiError {
     #[error("{0}")]
     BadGateway(String),
     #[error("{0}")]
+    Unavailable(String),
+    /// The upload has no audio part (the field the client should use).
+    #[error("missing the audio file: send it in the multipart field {0:?}")]
+    MissingFile(&'static str),
+    /// An upload named a model that is not installed.
+    #[error("model {name} is not installed; installed models: {}", if installed.is_empty() { "none".to_string() } else { installed.join(", ") })]
+    UnknownModel {
+        name: String,
+        installed: Vec<String>,
+    },
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -34,7 +45,9 @@ impl ApiError {
     /// HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::MissingFile(_) | Self::UnknownModel { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -43,6 +56,7 @@ impl ApiError {
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,6 +65,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
+            Self::MissingFile(_) => "missing_file",
+            Self::UnknownModel { .. } => "model_not_installed",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
@@ -59,6 +75,7 @@ impl ApiError {
             Self::UnsupportedMedia(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable_audio",
             Self::BadGateway(_) => "upstream_error",
+            Self::Unavailable(_) => "shutting_down",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -83,6 +100,22 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         Self::internal(e)
+    }
+}
+
+impl From<crate::retention::RetentionError> for ApiError {
+    fn from(e: crate::retention::RetentionError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// A client's value as quoted back in an error message: at most 64
+/// characters, so an error never echoes a large field.
+pub fn echo(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
     }
 }
 

@@ -1,10 +1,12 @@
 //! `POST /api/events` (upload), `GET /api/events/{id}`, `GET /api/events`.
 
+use super::error::echo;
 use super::upload::{stream_to_disk, PendingFile};
 use super::{ApiError, AppState};
 use crate::audio::AudioError;
 use crate::config::Language;
 use crate::events::{self, NewEvent};
+use axum::extract::multipart::Field;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -38,19 +40,61 @@ pub struct UploadFields {
 fn audio_error(e: AudioError) -> ApiError {
     match e {
         AudioError::Io(io) => ApiError::internal(io),
-        AudioError::UnsupportedFormat(_) => ApiError::UnsupportedMedia(format!(
-            "{e}; send WAV, MP3, FLAC, Ogg, WebM, M4A or AIFF audio"
-        )),
+        AudioError::UnsupportedFormat(_) | AudioError::UnsupportedCodec(_) => {
+            ApiError::UnsupportedMedia(format!(
+                "{e}; send WAV (PCM, float, G.711), MP3, FLAC, Ogg Vorbis/Opus, WebM, M4A (AAC) or AIFF audio"
+            ))
+        }
         other => ApiError::Unprocessable(other.to_string()),
     }
 }
 
+/// Longest text field of an upload, in bytes.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Reads a small text field as it streams: at most [`MAX_FIELD_BYTES`]
+/// are ever held; UTF-8 without NUL bytes.
+async fn text_field(mut field: Field<'_>, name: &str) -> Result<String, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(ApiError::multipart)? {
+        if buf.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "field {} is longer than {MAX_FIELD_BYTES} bytes",
+                echo(name)
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(buf)
+        .map_err(|_| ApiError::BadRequest(format!("field {} is not UTF-8", echo(name))))?;
+    if text.contains('\0') {
+        return Err(ApiError::BadRequest(format!(
+            "field {} contains a NUL byte",
+            echo(name)
+        )));
+    }
+    Ok(text.trim().to_string())
+}
+
 /// Reads the multipart body: streams `audio` (or `file`) to disk, keeps the
-/// small text fields.
+/// small text fields. Stops with 503 when the server starts shutting down.
 pub async fn read_upload(
     st: &AppState,
+    multipart: Multipart,
+    audio_fields: &[&'static str],
+) -> Result<(PendingFile, UploadFields), ApiError> {
+    tokio::select! {
+        r = read_fields(st, multipart, audio_fields) => r,
+        _ = st.shutdown.cancelled() => Err(ApiError::Unavailable(
+            "the server is shutting down; send the upload again in a moment".into(),
+        )),
+    }
+}
+
+async fn read_fields(
+    st: &AppState,
     mut multipart: Multipart,
-    audio_fields: &[&str],
+    audio_fields: &[&'static str],
 ) -> Result<(PendingFile, UploadFields), ApiError> {
     let mut audio = None;
     let mut fields = UploadFields::default();
@@ -58,7 +102,10 @@ pub async fn read_upload(
         let name = field.name().unwrap_or_default().to_string();
         if audio_fields.contains(&name.as_str()) {
             if audio.is_some() {
-                return Err(ApiError::BadRequest(format!("more than one {name} field")));
+                return Err(ApiError::BadRequest(format!(
+                    "more than one {} field",
+                    echo(&name)
+                )));
             }
             audio = Some(
                 stream_to_disk(
@@ -70,32 +117,15 @@ pub async fn read_upload(
             );
             continue;
         }
-        let slot = match name.as_str() {
-            "language" => &mut fields.language,
-            "prompt" => &mut fields.prompt,
-            "model" => &mut fields.model,
-            "response_format"
-            | "temperature"
-            | "timestamp_granularities[]"
-            | "timestamp_granularities" => {
-                let text = field.text().await.map_err(ApiError::multipart)?;
-                fields.extra.push((name, text.trim().to_string()));
-                continue;
-            }
-            _ => continue,
-        };
-        let text = field.text().await.map_err(ApiError::multipart)?;
-        if text.len() > 4096 {
-            return Err(ApiError::BadRequest(format!("field {name} is too long")));
+        let text = text_field(field, &name).await?;
+        match name.as_str() {
+            "language" => fields.language = Some(text).filter(|s| !s.is_empty()),
+            "prompt" => fields.prompt = Some(text).filter(|s| !s.is_empty()),
+            "model" => fields.model = Some(text).filter(|s| !s.is_empty()),
+            _ => fields.extra.push((name, text)),
         }
-        *slot = Some(text.trim().to_string()).filter(|s| !s.is_empty());
     }
-    let audio = audio.ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "missing the audio file: send it in the multipart field {:?}",
-            audio_fields[0]
-        ))
-    })?;
+    let audio = audio.ok_or(ApiError::MissingFile(audio_fields[0]))?;
     if audio.bytes == 0 {
         return Err(ApiError::Unprocessable("the uploaded file is empty".into()));
     }
@@ -120,11 +150,7 @@ pub async fn accept_upload(
         ),
     };
     if let Some(m) = &fields.model {
-        if !st.models.known(m) {
-            return Err(ApiError::BadRequest(format!(
-                "unknown model {m:?}: not in the catalog and not installed"
-            )));
-        }
+        check_installed(st, m).await?;
     }
     let probe_path = audio.path.clone();
     let info = tokio::task::spawn_blocking(move || crate::audio::probe_file(&probe_path))
@@ -132,8 +158,16 @@ pub async fn accept_upload(
         .map_err(ApiError::internal)?
         .map_err(audio_error)?;
     let bytes = audio.bytes as i64;
+    // Kept before the event commits: a client that leaves during the commit
+    // cannot leave an event whose file was deleted (a file without an event
+    // is swept as an orphan instead).
+    let path = audio.keep();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| ApiError::internal("upload without a file name"))?;
     let ev = NewEvent {
-        audio_path: audio.path.to_string_lossy().into_owned(),
+        audio_path: name,
         audio_bytes: bytes,
         language,
         prompt: fields.prompt,
@@ -143,9 +177,30 @@ pub async fn accept_upload(
         priority,
         translate,
     };
-    let id = events::create(&st.queue, &ev).await?;
-    audio.keep();
-    Ok(id)
+    match events::create(&st.queue, &ev).await {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// An upload may name only an installed model: downloads happen through the
+/// admin API or CLI (or for the configured active model), never because of
+/// an upload.
+pub async fn check_installed(st: &AppState, name: &str) -> Result<(), ApiError> {
+    if st.models.installed(name) {
+        return Ok(());
+    }
+    let models = st.models.clone();
+    let installed = tokio::task::spawn_blocking(move || models.installed_names())
+        .await
+        .map_err(ApiError::internal)?;
+    Err(ApiError::UnknownModel {
+        name: echo(name),
+        installed,
+    })
 }
 
 async fn create_event(

@@ -27,6 +27,8 @@ pub struct AppState {
     pub retention: crate::retention::Retention,
     pub settings: Arc<Settings>,
     pub runner: RunnerHandle,
+    /// Fired when shutdown starts: long waits and uploads answer 503.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Every route.

@@ -3,7 +3,8 @@
 //! `GET /v1/models`, `GET /v1/models/{id}`. Errors use OpenAI's shape
 //! `{"error": {"message", "type", "param", "code"}}`.
 
-use super::events::{accept_upload, read_upload};
+use super::error::echo;
+use super::events::{accept_upload, check_installed, read_upload, UploadFields};
 use super::{ApiError, AppState};
 use crate::events::{self, TranscriptView};
 use crate::queue::PRIORITY_HIGH;
@@ -99,7 +100,30 @@ async fn auth(
     Ok(next.run(req).await)
 }
 
-const FORMATS: &[&str] = &["json", "text", "srt", "vtt", "verbose_json"];
+/// OpenAI's `response_format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseFormat {
+    Json,
+    Text,
+    Srt,
+    Vtt,
+    VerboseJson,
+}
+
+impl ResponseFormat {
+    const NAMES: &'static str = "json, text, srt, vtt, verbose_json";
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "json" => Self::Json,
+            "text" => Self::Text,
+            "srt" => Self::Srt,
+            "vtt" => Self::Vtt,
+            "verbose_json" => Self::VerboseJson,
+            _ => return None,
+        })
+    }
+}
 
 async fn transcriptions(
     State(st): State<AppState>,
@@ -115,6 +139,64 @@ async fn translations(
     handle(st, multipart, true).await
 }
 
+/// What a request asks for besides the audio.
+struct Asked {
+    format: ResponseFormat,
+    words: bool,
+}
+
+fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
+    let extra = |name: &str| {
+        fields
+            .extra
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let format = match extra("response_format") {
+        None => ResponseFormat::Json,
+        Some(f) => ResponseFormat::parse(f).ok_or_else(|| {
+            OpenAiError::invalid(
+                format!(
+                    "response_format {} is not supported; use one of {}",
+                    echo(f),
+                    ResponseFormat::NAMES
+                ),
+                "response_format",
+                Some("unsupported_value"),
+            )
+        })?,
+    };
+    if let Some(t) = extra("temperature") {
+        if !t.parse::<f32>().is_ok_and(|v| (0.0..=1.0).contains(&v)) {
+            return Err(OpenAiError::invalid(
+                "temperature must be between 0 and 1",
+                "temperature",
+                None,
+            ));
+        }
+    }
+    let mut words = false;
+    for (_, g) in fields
+        .extra
+        .iter()
+        .filter(|(k, _)| k.starts_with("timestamp_granularities"))
+    {
+        match g.as_str() {
+            "word" => words = true,
+            "segment" => {}
+            other => {
+                return Err(OpenAiError::invalid(
+                    format!("unknown timestamp granularity {}", echo(other)),
+                    "timestamp_granularities",
+                    None,
+                ))
+            }
+        }
+    }
+    Ok(Asked { format, words })
+}
+
 async fn handle(
     st: AppState,
     multipart: Multipart,
@@ -124,72 +206,26 @@ async fn handle(
         read_upload(&st, multipart, &["file"])
             .await
             .map_err(|e| match e {
-                ApiError::BadRequest(m) if m.contains("missing the audio") => {
+                ApiError::MissingFile(_) => {
                     OpenAiError::invalid("you must provide a file", "file", Some("missing_file"))
                 }
                 other => other.into(),
             })?;
-    let extra = |name: &str| {
-        fields
-            .extra
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let format = extra("response_format").unwrap_or_else(|| "json".into());
-    if !FORMATS.contains(&format.as_str()) {
-        return Err(OpenAiError::invalid(
-            format!(
-                "response_format {format:?} is not supported; use one of {}",
-                FORMATS.join(", ")
-            ),
-            "response_format",
-            Some("unsupported_value"),
-        ));
-    }
-    if let Some(t) = extra("temperature") {
-        match t.parse::<f32>() {
-            Ok(v) if (0.0..=1.0).contains(&v) => {}
-            _ => {
-                return Err(OpenAiError::invalid(
-                    "temperature must be between 0 and 1",
-                    "temperature",
-                    None,
-                ))
-            }
-        }
-    }
-    let granularities: Vec<String> = fields
-        .extra
-        .iter()
-        .filter(|(k, _)| k.starts_with("timestamp_granularities"))
-        .map(|(_, v)| v.clone())
-        .collect();
-    if let Some(g) = granularities
-        .iter()
-        .find(|g| *g != "segment" && *g != "word")
-    {
-        return Err(OpenAiError::invalid(
-            format!("unknown timestamp granularity {g:?}"),
-            "timestamp_granularities",
-            None,
-        ));
-    }
-    match fields.model.as_deref() {
-        None | Some("whisper-1") => fields.model = None,
-        Some(m) if st.models.installed(m) => {}
-        Some(m) => {
-            return Err(OpenAiError {
-                status: StatusCode::NOT_FOUND,
-                message: format!("the model {m:?} does not exist or is not installed"),
-                kind: "invalid_request_error",
-                param: Some("model"),
-                code: Some("model_not_found"),
-            })
+    let req = parse_request(&fields)?;
+    if let Some(m) = fields.model.as_deref() {
+        if m == "whisper-1" {
+            fields.model = None;
+        } else if let Err(e) = check_installed(&st, m).await {
+            return Err(OpenAiError::invalid(
+                e.to_string(),
+                "model",
+                Some("model_not_found"),
+            ));
         }
     }
     if translate {
-        fields.language = None;
+        // The source language is whatever is spoken: whisper detects it.
+        fields.language = Some("auto".into());
     }
     let id = accept_upload(&st, audio, fields, Some(PRIORITY_HIGH), translate).await?;
     let transcript = wait(&st, &id).await?;
@@ -199,20 +235,19 @@ async fn handle(
         .and_then(|e| e.duration_ms)
         .unwrap_or(0) as f64
         / 1000.0;
-    let words = granularities.iter().any(|g| g == "word");
     Ok(render(
-        &format,
+        req.format,
         &transcript,
         translate,
         duration,
         &id,
-        words,
+        req.words,
     ))
 }
 
-/// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS`; the
-/// job keeps running (and stays reachable through /api/events) if the
-/// client leaves or the wait times out.
+/// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS` and
+/// by shutdown (503); the job keeps running (and stays reachable through
+/// /api/events) if the client leaves or the wait ends early.
 async fn wait(st: &AppState, id: &str) -> Result<TranscriptView, OpenAiError> {
     let start = Instant::now();
     let limit = st.settings.openai_wait;
@@ -241,7 +276,18 @@ async fn wait(st: &AppState, id: &str) -> Result<TranscriptView, OpenAiError> {
                 code: Some("timeout"),
             });
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            _ = st.shutdown.cancelled() => return Err(OpenAiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: format!(
+                    "the server is shutting down; the transcription goes on: follow GET /api/events/{id}"
+                ),
+                kind: "server_error",
+                param: None,
+                code: Some("shutting_down"),
+            }),
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
     }
 }
 
@@ -253,7 +299,7 @@ fn compression_ratio(text: &str) -> f64 {
 }
 
 fn render(
-    format: &str,
+    format: ResponseFormat,
     t: &TranscriptView,
     translate: bool,
     duration: f64,
@@ -264,16 +310,16 @@ fn render(
         |body: String, ctype: &'static str| ([(header::CONTENT_TYPE, ctype)], body).into_response();
     let segments: Vec<crate::stt::Segment> = t.segments.clone();
     match format {
-        "text" => text_response(format!("{}\n", t.text), "text/plain; charset=utf-8"),
-        "srt" => text_response(
+        ResponseFormat::Text => text_response(format!("{}\n", t.text), "text/plain; charset=utf-8"),
+        ResponseFormat::Srt => text_response(
             crate::stt::format::srt(&segments),
             "application/x-subrip; charset=utf-8",
         ),
-        "vtt" => text_response(
+        ResponseFormat::Vtt => text_response(
             crate::stt::format::vtt(&segments),
             "text/vtt; charset=utf-8",
         ),
-        "verbose_json" => {
+        ResponseFormat::VerboseJson => {
             let language = t
                 .language
                 .as_deref()
@@ -311,7 +357,7 @@ fn render(
             }
             Json(body).into_response()
         }
-        _ => Json(json!({ "text": t.text })).into_response(),
+        ResponseFormat::Json => Json(json!({ "text": t.text })).into_response(),
     }
 }
 

@@ -59,5 +59,10 @@ pub async fn stream_to_disk(
     }
     file.flush().await.map_err(ApiError::internal)?;
     file.sync_data().await.map_err(ApiError::internal)?;
+    // The directory entry too: an acknowledged upload survives power loss.
+    let dir = tokio::fs::File::open(dir)
+        .await
+        .map_err(ApiError::internal)?;
+    dir.sync_all().await.map_err(ApiError::internal)?;
     Ok(pending)
 }

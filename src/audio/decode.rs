@@ -1,15 +1,17 @@
 //! Decoding with symphonia: probe from the bytes, decode the first audio
 //! track, mix down to mono and stream into the 16 kHz resampler.
 
+use super::limits;
 use super::opus::{OpusDecoder, OPUS_RATE};
 use super::resample::{To16k, TARGET_RATE};
+use super::wav::WavReader;
 use super::AudioError;
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
+    CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
 };
 
 /// AAC encoders prime the stream with one frame of silence that decoders
@@ -20,7 +22,7 @@ use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Hint, Probe};
 
 /// What a probe learns about a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,12 +73,54 @@ pub fn sniff_container(head: &[u8]) -> Option<&'static str> {
     })
 }
 
-fn read_head(path: &Path) -> Result<Vec<u8>, AudioError> {
-    let mut head = vec![0u8; 16];
-    let mut f = File::open(path)?;
-    let n = f.read(&mut head)?;
-    head.truncate(n);
-    Ok(head)
+/// The readers symphonia may use: no WAV (ours checks its header first),
+/// no CAF, and nothing that scans for a marker deep inside the bytes.
+fn probe() -> &'static Probe {
+    static PROBE: OnceLock<Probe> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        use symphonia::default::formats::*;
+        let mut p = Probe::default();
+        p.register_all::<IsoMp4Reader>();
+        p.register_all::<MkvReader>();
+        p.register_all::<OggReader>();
+        p.register_all::<FlacReader>();
+        p.register_all::<MpaReader>();
+        p.register_all::<AdtsReader>();
+        p.register_all::<AiffReader>();
+        p
+    })
+}
+
+/// The decoders symphonia may build: the accepted codecs only (Opus goes
+/// to libopus).
+fn codecs() -> &'static CodecRegistry {
+    static CODECS: OnceLock<CodecRegistry> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        use symphonia::default::codecs::*;
+        let mut r = CodecRegistry::new();
+        r.register_all::<PcmDecoder>();
+        r.register_all::<MpaDecoder>();
+        r.register_all::<FlacDecoder>();
+        r.register_all::<VorbisDecoder>();
+        r.register_all::<AacDecoder>();
+        r
+    })
+}
+
+/// Runs `f`, turning a panic inside a decoder library into an error about
+/// the file (the panic itself is logged).
+fn guarded<T>(f: impl FnOnce() -> Result<T, AudioError>) -> Result<T, AudioError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        tracing::warn!(panic = %msg, "a decoder library panicked on this file");
+        Err(AudioError::Malformed(format!(
+            "the decoder gave up on this file ({msg})"
+        )))
+    })
 }
 
 enum Dec {
@@ -97,7 +141,7 @@ enum Step {
 }
 
 struct Opened {
-    format: Box<dyn FormatReader>,
+    demux: Demux,
     decoder: Dec,
     sample_buf: Option<SampleBuffer<f32>>,
     /// Leading samples (per channel) still to drop.
@@ -106,69 +150,81 @@ struct Opened {
     info: AudioInfo,
 }
 
+enum Demux {
+    Symphonia(Box<dyn FormatReader>),
+    Wav(Box<WavReader<File>>),
+}
+
 fn open(path: &Path) -> Result<Opened, AudioError> {
-    let head = read_head(path)?;
-    if head.is_empty() {
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len == 0 {
         return Err(AudioError::NoAudio(Some("the file is empty".into())));
     }
-    let container = sniff_container(&head).unwrap_or("unknown").to_string();
-    let file = File::open(path)?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
-    let probed = symphonia::default::get_probe()
-        .format(
-            &Hint::new(),
-            mss,
-            &FormatOptions {
-                enable_gapless: true,
-                ..Default::default()
-            },
-            &MetadataOptions::default(),
-        )
-        .map_err(|e| match e {
-            SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-                AudioError::Io(io)
-            }
-            SymError::IoError(_) => AudioError::NoAudio(Some("truncated".into())),
-            _ => AudioError::UnsupportedFormat(None),
-        })?;
-    let format = probed.format;
-    let track = format
-        .tracks()
-        .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some())
-        .or_else(|| {
-            format
-                .tracks()
-                .iter()
-                .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        })
-        .ok_or(AudioError::NoAudioTrack)?;
-    let params: CodecParameters = track.codec_params.clone();
-    let (decoder, codec, rate) = if params.codec == CODEC_TYPE_OPUS {
-        (
-            Dec::Opus(OpusDecoder::new(&params)?),
-            "opus".to_string(),
-            Some(OPUS_RATE),
-        )
+    let mut head = [0u8; 16];
+    let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)?;
+    let sniffed = sniff_container(&head[..n]).ok_or(AudioError::UnsupportedFormat(None))?;
+    let container = super::guard::check(&file, len, sniffed)?;
+    let (demux, track_id, params) = if container == "wav" {
+        let wav = WavReader::open(file, len)?;
+        let params = wav.params.clone();
+        (Demux::Wav(Box::new(wav)), 0, params)
     } else {
-        let codec = symphonia::default::get_codecs()
-            .get_codec(params.codec)
-            .map(|d| d.short_name.to_string())
-            .unwrap_or_else(|| format!("{}", params.codec));
-        let dec = symphonia::default::get_codecs()
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let probed = probe()
+            .format(
+                &Hint::new(),
+                mss,
+                &FormatOptions {
+                    enable_gapless: true,
+                    ..Default::default()
+                },
+                &MetadataOptions::default(),
+            )
+            .map_err(|e| match e {
+                SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
+                    AudioError::Io(io)
+                }
+                SymError::IoError(_) => AudioError::NoAudio(Some("truncated".into())),
+                SymError::Unsupported(what) => AudioError::UnsupportedFormat(Some(what.into())),
+                other => AudioError::Malformed(other.to_string()),
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| {
+                t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some()
+            })
+            .or_else(|| {
+                format
+                    .tracks()
+                    .iter()
+                    .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            })
+            .ok_or(AudioError::NoAudioTrack)?;
+        let (id, params) = (track.id, track.codec_params.clone());
+        (Demux::Symphonia(format), id, params)
+    };
+    let codec = limits::accepted_codec(container, params.codec)?;
+    limits::check_params(&params)?;
+    let (decoder, rate) = if params.codec == CODEC_TYPE_OPUS {
+        (Dec::Opus(OpusDecoder::new(&params)?), Some(OPUS_RATE))
+    } else {
+        let dec = codecs()
             .make(&params, &DecoderOptions::default())
-            .map_err(|_| AudioError::UnsupportedCodec(codec.clone()))?;
-        (Dec::Symphonia(dec), codec, params.sample_rate)
+            .map_err(|e| AudioError::Malformed(format!("{codec}: {e}")))?;
+        (Dec::Symphonia(dec), params.sample_rate)
     };
     Ok(Opened {
-        track_id: track.id,
+        track_id,
         info: AudioInfo {
-            container,
-            codec,
+            container: container.to_string(),
+            codec: codec.to_string(),
             sample_rate: rate,
             channels: params.channels.map(|c| c.count()),
         },
-        format,
+        demux,
         skip: if params.codec == CODEC_TYPE_AAC {
             AAC_PRIMING
         } else {
@@ -182,8 +238,13 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
 impl Opened {
     /// Reads and decodes one packet, appending its mono mixdown to `mono`.
     fn step(&mut self, mono: &mut Vec<f32>) -> Step {
-        let packet = match self.format.next_packet() {
-            Ok(p) => p,
+        let next = match &mut self.demux {
+            Demux::Symphonia(format) => format.next_packet().map(Some),
+            Demux::Wav(wav) => wav.next_packet().map_err(SymError::IoError),
+        };
+        let packet = match next {
+            Ok(Some(p)) => p,
+            Ok(None) => return Step::End(None),
             Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Step::End(None)
             }
@@ -246,55 +307,41 @@ impl Opened {
     }
 }
 
-/// Checks that a file is decodable audio: probes it and decodes its first
-/// packets. Cheap; used at upload time.
+/// Checks that a file is decodable audio: checks its structure, probes it
+/// and decodes its first packets. Cheap; used at upload time.
 pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
-    let mut o = open(path)?;
-    let (mut decoded, mut errors) = (0, 0);
-    let mut mono = Vec::new();
-    while decoded < 3 && errors < 20 {
-        mono.clear();
-        match o.step(&mut mono) {
-            Step::Samples(rate) => {
-                o.info.sample_rate.get_or_insert(rate);
-                decoded += 1;
+    guarded(|| {
+        let mut o = open(path)?;
+        let (mut decoded, mut errors) = (0, 0);
+        let mut mono = Vec::new();
+        while decoded < 3 && errors < 20 {
+            mono.clear();
+            match o.step(&mut mono) {
+                Step::Samples(rate) => {
+                    limits::check_sample_rate(rate)?;
+                    o.info.sample_rate.get_or_insert(rate);
+                    decoded += 1;
+                }
+                Step::Nothing => {}
+                Step::Corrupt => errors += 1,
+                Step::End(_) => break,
             }
-            Step::Nothing => {}
-            Step::Corrupt => errors += 1,
-            Step::End(_) => break,
         }
-    }
-    if decoded == 0 {
-        return Err(AudioError::NoAudio(Some(format!(
-            "{} {} stream yields no samples",
-            o.info.container, o.info.codec
-        ))));
-    }
-    validate(&o.info)?;
-    Ok(o.info)
-}
-
-fn validate(info: &AudioInfo) -> Result<(), AudioError> {
-    if let Some(rate) = info.sample_rate {
-        if !(1_000..=384_000).contains(&rate) {
-            return Err(AudioError::InvalidParameters(format!(
-                "sample rate {rate} Hz"
-            )));
+        if decoded == 0 {
+            return Err(AudioError::NoAudio(Some(format!(
+                "{} {} stream yields no samples",
+                o.info.container, o.info.codec
+            ))));
         }
-    }
-    if let Some(ch) = info.channels {
-        if ch == 0 || ch > 32 {
-            return Err(AudioError::InvalidParameters(format!("{ch} channels")));
-        }
-    }
-    Ok(())
+        Ok(o.info)
+    })
 }
 
 /// Decodes a whole file to 16 kHz mono. Fails with [`AudioError::TooLong`]
-/// past `max_seconds` of audio, without decoding the rest.
+/// past `max_seconds` of audio, without decoding the rest: memory is
+/// bounded by `max_seconds` of 16 kHz samples plus one packet.
 pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioError> {
-    let mut o = open(path)?;
-    validate(&o.info)?;
+    let mut o = guarded(|| open(path))?;
     let max_out = max_seconds as usize * TARGET_RATE as usize;
     let mut resampler: Option<(u32, To16k)> = None;
     let mut mono: Vec<f32> = Vec::new();
@@ -302,7 +349,18 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
     let mut source_frames: u64 = 0;
     loop {
         mono.clear();
-        let rate = match o.step(&mut mono) {
+        let step = match guarded(|| Ok(o.step(&mut mono))) {
+            Ok(step) => step,
+            // A decoder that panics mid-stream: keep what came before, as
+            // with a corrupt tail.
+            Err(e) if source_frames > 0 => {
+                tracing::warn!(path = %path.display(), error = %e, "decoding stopped early");
+                corrupt += 1;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        let rate = match step {
             Step::Samples(rate) => rate,
             Step::Nothing => continue,
             Step::Corrupt => {
@@ -322,6 +380,7 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
         let (first_rate, rs) = match resampler.as_mut() {
             Some(r) => r,
             None => {
+                limits::check_sample_rate(rate)?;
                 let rs = To16k::new(rate).map_err(AudioError::InvalidParameters)?;
                 resampler.insert((rate, rs))
             }
@@ -341,16 +400,19 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
         return Err(AudioError::NoAudio(Some(if corrupt > 0 {
             format!("{corrupt} corrupt packets and no good ones")
         } else {
-            "truncated or empty stream".into()
+            "no samples".into()
         })));
     };
     if corrupt > 0 {
         tracing::warn!(path = %path.display(), corrupt, "skipped corrupt audio packets");
     }
     let samples = rs.finish();
+    if samples.is_empty() {
+        return Err(AudioError::NoAudio(Some("no samples".into())));
+    }
     o.info.sample_rate.get_or_insert(rate);
     Ok(DecodedAudio {
-        duration_ms: source_frames * 1000 / rate as u64,
+        duration_ms: source_frames * 1000 / u64::from(rate),
         samples,
         info: o.info,
         corrupt_packets: corrupt,

@@ -1,12 +1,20 @@
 //! Audio ingest: probing uploads and decoding any supported recording to
 //! 16 kHz mono f32 for whisper.
 //!
-//! The container and codec are found from the bytes (symphonia's probe),
-//! never from the file name or the client's content type.
+//! The container and codec are found from the bytes, never from the file
+//! name or the client's content type. Before a decoder library sees a file,
+//! [`guard`] checks every size its header declares against the bytes that
+//! follow and [`limits`] checks the codec against an explicit list and its
+//! parameters against sane bounds; a panic inside a decoder library becomes
+//! [`AudioError::Malformed`]. No input can make decoding allocate more than
+//! `MAX_AUDIO_SECONDS` of 16 kHz samples plus a packet.
 
 mod decode;
+mod guard;
+pub mod limits;
 mod opus;
 pub mod resample;
+mod wav;
 
 pub use decode::{decode_file, probe_file, sniff_container, AudioInfo, DecodedAudio};
 
@@ -24,6 +32,12 @@ pub enum AudioError {
     NoAudio(Option<String>),
     #[error("invalid audio parameters: {0}")]
     InvalidParameters(String),
+    /// A header field with an impossible value (`sample_rate`, `channels`, …).
+    #[error("invalid {field} in the audio header: {value}")]
+    InvalidField { field: &'static str, value: String },
+    /// The file's structure is broken or hostile (sizes that do not fit).
+    #[error("malformed audio file: {0}")]
+    Malformed(String),
     #[error("recording is too long: over {0} seconds (MAX_AUDIO_SECONDS)")]
     TooLong(u64),
     #[error("I/O error reading audio: {0}")]

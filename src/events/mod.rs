@@ -113,6 +113,46 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Sets the status and error of an event that is not finished (queued or
+/// transcribing), inside the caller's transaction: a job's failure never
+/// overwrites a transcript.
+pub async fn set_unfinished_status_in(
+    conn: &mut SqliteConnection,
+    id: &str,
+    status: EventStatus,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update events set status = ?1, error = ?2, updated_at = ?3
+          where id = ?4 and status in ('queued', 'transcribing')",
+    )
+    .bind(status.as_str())
+    .bind(error)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a failed event's audio and returns its stored name, to delete.
+pub async fn take_audio(pool: &SqlitePool, id: &str) -> Result<Option<String>, sqlx::Error> {
+    let name: Option<String> = sqlx::query_scalar(
+        "select audio_path from events where id = ? and status = 'failed' and audio_path is not null",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(name) = name else { return Ok(None) };
+    // Conditional on the name read: of two callers, one takes it.
+    let r = sqlx::query("update events set audio_path = null where id = ? and audio_path = ?")
+        .bind(id)
+        .bind(&name)
+        .execute(pool)
+        .await?;
+    Ok((r.rows_affected() == 1).then_some(name))
+}
+
 /// Whether the event already has a transcript (a rescued job's earlier run).
 pub async fn has_transcript(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("select count(*) from transcripts where event_id = ?")

@@ -10,7 +10,7 @@
 //! the last attempt the job is discarded with the reason. Without a URL the
 //! jobs wait in the queue for a later extractor.
 
-use crate::queue::{FailOutcome, Handler, Job, JobContext, JobError, JobKind};
+use crate::queue::{FailedJob, Handler, Job, JobContext, JobError, JobKind};
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -120,9 +120,10 @@ impl Handler for WebhookWorker {
         Box::pin(self.clone().deliver(job, ctx))
     }
 
-    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()> {
+    fn after_failure(&self, failed: FailedJob) -> BoxFuture<'static, ()> {
         Box::pin(async move {
-            tracing::warn!(job_id = job.id, error = %err.message, ?outcome, "extract delivery failed");
+            tracing::warn!(job_id = failed.id, error = %failed.message, outcome = ?failed.outcome,
+                "extract delivery failed");
         })
     }
 }

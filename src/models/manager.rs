@@ -78,6 +78,17 @@ impl ModelManager {
         super::is_valid_name(name) && super::model_path(&self.dir, name).is_file()
     }
 
+    /// Names of the installed models, sorted.
+    pub fn installed_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = super::list_installed(&self.dir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Whether `name` is in the catalog or installed.
     pub fn known(&self, name: &str) -> bool {
         super::is_valid_name(name) && (self.catalog.get(name).is_some() || self.installed(name))
@@ -128,13 +139,14 @@ impl ModelManager {
         Ok(self.downloads.download(entry).await?)
     }
 
-    /// Makes sure a job's model is on disk: downloads it when missing and
-    /// `WHISPER_AUTO_DOWNLOAD` allows. The error says how to get it.
+    /// Makes sure a job's model is on disk: downloads the active model when
+    /// it is missing and `WHISPER_AUTO_DOWNLOAD` allows (no other model is
+    /// ever downloaded because of a job). The error says how to get it.
     pub async fn ensure(&self, name: &str) -> Result<(), SttError> {
         if self.installed(name) {
             return Ok(());
         }
-        if self.auto_download && self.catalog.get(name).is_some() {
+        if self.auto_download && name == self.engine.active() && self.catalog.get(name).is_some() {
             tracing::info!(
                 model = name,
                 "model missing: downloading it (WHISPER_AUTO_DOWNLOAD)"

@@ -11,6 +11,27 @@ mod stats;
 mod types;
 
 pub use runner::{Handler, Handlers, InFlightJob, JobContext, Runner, RunnerHandle};
+
+impl FailedJob {
+    fn from_row(
+        row: &sqlx::sqlite::SqliteRow,
+        outcome: FailOutcome,
+        message: &str,
+    ) -> Result<Self, QueueError> {
+        let kind: String = row.get("kind");
+        let payload: String = row.get("payload");
+        Ok(Self {
+            id: row.get("id"),
+            kind: JobKind::parse(&kind)
+                .ok_or_else(|| QueueError::Corrupt(format!("unknown job kind {kind:?}")))?,
+            payload: serde_json::from_str(&payload)?,
+            attempt: row.get("attempts"),
+            max_attempts: row.get("max_attempts"),
+            outcome,
+            message: message.to_string(),
+        })
+    }
+}
 pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 
@@ -27,6 +48,7 @@ pub struct Queue {
     wake: Arc<Notify>,
     lease: Duration,
     backoff: Backoff,
+    hooks: Option<Arc<dyn Handler>>,
 }
 
 impl Queue {
@@ -37,6 +59,36 @@ impl Queue {
             wake: Arc::new(Notify::new()),
             lease,
             backoff: Backoff::default(),
+            hooks: None,
+        }
+    }
+
+    /// The handlers whose failure hooks run when a job fails, is cancelled
+    /// or is rescued ([`Handler::record_failure_in`] inside the queue's
+    /// transaction, [`Handler::after_failure`] after it commits).
+    pub fn with_hooks(mut self, hooks: Arc<dyn Handler>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Records `failed` through the hooks inside `conn`'s transaction.
+    async fn record(
+        &self,
+        conn: &mut SqliteConnection,
+        failed: &FailedJob,
+    ) -> Result<(), QueueError> {
+        if let Some(h) = &self.hooks {
+            h.record_failure_in(conn, failed).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the after-commit hooks.
+    async fn after(&self, failed: Vec<FailedJob>) {
+        if let Some(h) = &self.hooks {
+            for f in failed {
+                h.after_failure(f).await;
+            }
         }
     }
 
@@ -159,11 +211,8 @@ impl Queue {
             let attempt: i64 = row.get("attempts");
             jobs.push(Job {
                 id,
-                kind: JobKind::parse(&kind).ok_or_else(|| {
-                    QueueError::Db(sqlx::Error::Decode(
-                        format!("unknown job kind {kind}").into(),
-                    ))
-                })?,
+                kind: JobKind::parse(&kind)
+                    .ok_or_else(|| QueueError::Corrupt(format!("unknown job kind {kind:?}")))?,
                 payload: serde_json::from_str(&payload)?,
                 priority: row.get("priority"),
                 attempt,
@@ -242,11 +291,13 @@ impl Queue {
     }
 
     /// Records a failure: a retryable one with attempts left goes back to
-    /// `available` after the backoff; otherwise the job is discarded.
+    /// `available` after the backoff; otherwise the job is discarded. The
+    /// hooks record it on the job's subject in the same transaction.
     pub async fn fail(&self, lease: &Lease, err: &JobError) -> Result<FailOutcome, QueueError> {
         let now = now_ms();
         let run_at = now + self.backoff.delay(lease.attempt).as_millis() as i64;
         let retryable = err.failure == Failure::Retryable;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "update jobs
                 set state = case when ?1 and attempts < max_attempts then 'available' else 'discarded' end,
@@ -254,7 +305,7 @@ impl Queue {
                     finished_at = case when ?1 and attempts < max_attempts then null else ?3 end,
                     last_error = ?4, lease_owner = null, lease_expires_at = null
               where id = ?5 and state = 'running' and lease_owner = ?6 and attempts = ?7
-              returning state, run_at",
+              returning id, kind, payload, attempts, max_attempts, state, run_at",
         )
         .bind(retryable)
         .bind(run_at)
@@ -263,17 +314,21 @@ impl Queue {
         .bind(lease.job_id)
         .bind(&lease.owner)
         .bind(lease.attempt)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(QueueError::LeaseLost(lease.job_id))?;
-        let state: String = row.get("state");
-        Ok(if state == "available" {
+        let outcome = if row.get::<String, _>("state") == "available" {
             FailOutcome::Retrying {
                 run_at: row.get("run_at"),
             }
         } else {
             FailOutcome::Discarded
-        })
+        };
+        let failed = FailedJob::from_row(&row, outcome, &err.message)?;
+        self.record(&mut tx, &failed).await?;
+        tx.commit().await?;
+        self.after(vec![failed]).await;
+        Ok(outcome)
     }
 
     /// Gives a running job back without counting the attempt (graceful
@@ -293,45 +348,72 @@ impl Queue {
         Self::lease_checked(r.rows_affected(), lease)
     }
 
-    /// Cancels a job that has not finished. Returns the state it was in, or
-    /// `None` if it had already finished. A running job's worker learns it at
-    /// its next heartbeat (its lease is gone) and stops.
+    /// Cancels a job that has not finished, recording it through the hooks.
+    /// Returns the state it was in, or `None` if it had already finished. A
+    /// running job's worker learns it at its next heartbeat (its lease is
+    /// gone) and stops.
     pub async fn cancel(&self, id: i64) -> Result<Option<JobState>, QueueError> {
+        let mut tx = self.pool.begin().await?;
         for from in [JobState::Available, JobState::Running] {
-            let r = sqlx::query(
+            let row = sqlx::query(
                 "update jobs set state = 'cancelled', finished_at = ?1, lease_owner = null,
                         lease_expires_at = null
-                  where id = ?2 and state = ?3",
+                  where id = ?2 and state = ?3
+                  returning id, kind, payload, attempts, max_attempts",
             )
             .bind(now_ms())
             .bind(id)
             .bind(from.as_str())
-            .execute(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-            if r.rows_affected() == 1 {
+            if let Some(row) = row {
+                let failed = FailedJob::from_row(&row, FailOutcome::Cancelled, "cancelled")?;
+                self.record(&mut tx, &failed).await?;
+                tx.commit().await?;
+                self.after(vec![failed]).await;
                 return Ok(Some(from));
             }
         }
+        drop(tx);
         self.job_state(id).await.map(|_| None)
     }
 
     /// Returns jobs whose lease expired (their worker died) to `available`,
-    /// or to `discarded` when their attempts are used up. Returns how many.
+    /// or to `discarded` when their attempts are used up, recording each
+    /// through the hooks in the same transaction. Returns how many.
     pub async fn rescue_expired(&self) -> Result<u64, QueueError> {
+        const LOST: &str = "lease expired (worker lost)";
         let now = now_ms();
-        let r = sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
             "update jobs
                 set state = case when attempts < max_attempts then 'available' else 'discarded' end,
                     finished_at = case when attempts < max_attempts then null else ?1 end,
                     run_at = ?1,
-                    last_error = coalesce(last_error || '; ', '') || 'lease expired (worker lost)',
+                    last_error = coalesce(last_error || '; ', '') || ?2,
                     lease_owner = null, lease_expires_at = null
-              where state = 'running' and lease_expires_at < ?1",
+              where state = 'running' and lease_expires_at < ?1
+              returning id, kind, payload, attempts, max_attempts, state",
         )
         .bind(now)
-        .execute(&self.pool)
+        .bind(LOST)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(r.rows_affected())
+        let mut failed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let outcome = if row.get::<String, _>("state") == "available" {
+                FailOutcome::Retrying { run_at: now }
+            } else {
+                FailOutcome::Discarded
+            };
+            let f = FailedJob::from_row(row, outcome, LOST)?;
+            self.record(&mut tx, &f).await?;
+            failed.push(f);
+        }
+        tx.commit().await?;
+        let n = failed.len() as u64;
+        self.after(failed).await;
+        Ok(n)
     }
 
     /// Deletes completed and cancelled jobs older than `finished_age`, and
@@ -363,7 +445,8 @@ impl Queue {
             .ok_or(QueueError::NotFound(id))?;
         let state: String = row.get("state");
         Ok((
-            JobState::parse(&state).unwrap_or(JobState::Discarded),
+            JobState::parse(&state)
+                .ok_or_else(|| QueueError::Corrupt(format!("job {id} has state {state:?}")))?,
             row.get("attempts"),
             row.get("last_error"),
         ))

@@ -6,8 +6,9 @@
 //! Each job runs in its own task: a panic there becomes a failed job, never
 //! a dead runner.
 
-use super::{FailOutcome, Job, JobError, JobKind, Queue, QueueError};
+use super::{FailedJob, Job, JobError, JobKind, Queue, QueueError};
 use futures_util::future::BoxFuture;
+use sqlx::SqliteConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,8 +37,21 @@ pub trait Handler: Send + Sync + 'static {
     /// its results, or [`Queue::complete`]).
     fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>>;
 
-    /// Called after a failure was recorded (retrying or discarded).
-    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()>;
+    /// Inside the queue's transaction that records a failure, a retry, a
+    /// cancellation or a rescue of one of this handler's jobs: update the
+    /// job's subject (e.g. mark its event failed) so both commit together.
+    fn record_failure_in<'a>(
+        &'a self,
+        _conn: &'a mut SqliteConnection,
+        _failed: &'a FailedJob,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// After that transaction committed: side effects such as deleting files.
+    fn after_failure(&self, _failed: FailedJob) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
 }
 
 struct InFlight {
@@ -298,27 +312,11 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
                     Ok(outcome) => {
                         tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempt,
                             error = %err.message, ?outcome, "job failed");
-                        inner.handler.on_failure(job.clone(), err, outcome).await;
                     }
-                    Err(QueueError::LeaseLost(_)) => {
-                        let cancelled = matches!(
-                            inner.queue.job_state(job.id).await,
-                            Ok((super::JobState::Cancelled, _, _))
-                        );
-                        if cancelled {
-                            tracing::info!(job_id = job.id, "job cancelled while running");
-                            let err = JobError::permanent("cancelled");
-                            inner
-                                .handler
-                                .on_failure(job.clone(), err, FailOutcome::Cancelled)
-                                .await;
-                        } else {
-                            tracing::info!(
-                                job_id = job.id,
-                                "job ended after losing its lease; nothing written"
-                            );
-                        }
-                    }
+                    Err(QueueError::LeaseLost(_)) => tracing::info!(
+                        job_id = job.id,
+                        "job ended after losing its lease (cancelled or rescued); nothing written"
+                    ),
                     Err(e) => {
                         tracing::error!(job_id = job.id, error = %e, "recording the failure failed")
                     }
@@ -443,9 +441,20 @@ impl Handler for Handlers {
         }
     }
 
-    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()> {
-        match self.find(job.kind) {
-            Some(h) => h.on_failure(job, err, outcome),
+    fn record_failure_in<'a>(
+        &'a self,
+        conn: &'a mut SqliteConnection,
+        failed: &'a FailedJob,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        match self.find(failed.kind) {
+            Some(h) => h.record_failure_in(conn, failed),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    fn after_failure(&self, failed: FailedJob) -> BoxFuture<'static, ()> {
+        match self.find(failed.kind) {
+            Some(h) => h.after_failure(failed),
             None => Box::pin(async {}),
         }
     }

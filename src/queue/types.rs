@@ -119,6 +119,21 @@ pub enum FailOutcome {
     Cancelled,
 }
 
+/// A job that failed, was cancelled or was rescued, as the failure hooks
+/// see it.
+#[derive(Debug, Clone)]
+pub struct FailedJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub payload: serde_json::Value,
+    /// The attempt that failed (1-based).
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub outcome: FailOutcome,
+    /// Why.
+    pub message: String,
+}
+
 /// Queue errors.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -132,6 +147,9 @@ pub enum QueueError {
     Db(#[from] sqlx::Error),
     #[error("bad job payload: {0}")]
     Payload(#[from] serde_json::Error),
+    /// A stored value outside what the schema allows.
+    #[error("corrupt queue row: {0}")]
+    Corrupt(String),
 }
 
 /// Exponential backoff with jitter: `base · 2^(attempt-1)`, capped, ±10 %.

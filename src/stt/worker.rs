@@ -8,10 +8,10 @@ use crate::audio::{decode_file, AudioError};
 use crate::config::{Language, Settings};
 use crate::events::{self, EventStatus};
 use crate::queue::{
-    EnqueueOptions, FailOutcome, Handler, Job, JobContext, JobError, JobKind, Queue,
+    EnqueueOptions, FailOutcome, FailedJob, Handler, Job, JobContext, JobError, JobKind, Queue,
 };
 use futures_util::future::BoxFuture;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,7 +72,8 @@ impl SttWorker {
         }
         let path = ev
             .audio_path
-            .clone()
+            .as_deref()
+            .map(|name| crate::retention::audio_file(&self.settings.audio_dir(), name))
             .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
         events::set_status(&self.pool, &event_id, EventStatus::Transcribing, None)
             .await
@@ -111,7 +112,7 @@ impl SttWorker {
         let started = Instant::now();
         let work = tokio::task::spawn_blocking(
             move || -> Result<(super::Transcription, crate::audio::AudioInfo), JobError> {
-                let audio = decode_file(std::path::Path::new(&path), max_secs)?;
+                let audio = decode_file(&path, max_secs)?;
                 let model = engine.model(&model_name)?;
                 let mut opts = opts;
                 opts.prompt = super::prompt::build(
@@ -145,17 +146,19 @@ impl SttWorker {
         )
         .await
         .map_err(db_err)?;
-        Queue::enqueue_in(
-            &mut tx,
-            JobKind::Extract,
-            &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
-            &EnqueueOptions {
-                unique_key: Some(event_id.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(db_err)?;
+        if self.settings.extract_webhook_url.is_some() {
+            Queue::enqueue_in(
+                &mut tx,
+                JobKind::Extract,
+                &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
+                &EnqueueOptions {
+                    unique_key: Some(event_id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(db_err)?;
+        }
         match Queue::complete_in(&mut tx, &job.lease).await {
             Ok(()) => {}
             Err(e @ crate::queue::QueueError::LeaseLost(_)) => {
@@ -175,15 +178,11 @@ impl SttWorker {
             total_ms = started.elapsed().as_millis() as u64,
             "transcribed"
         );
-        if let Some(path) = ev
+        if let Some(name) = ev
             .audio_path
             .filter(|_| self.settings.audio_retention.is_zero())
         {
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path, error = %e, "could not delete audio"),
-            }
+            crate::retention::remove_audio(&self.settings.audio_dir(), &name).await;
             if let Err(e) = events::clear_audio(&self.pool, &event_id).await {
                 tracing::warn!(error = %e, "could not clear the audio path");
             }
@@ -202,28 +201,54 @@ impl Handler for SttWorker {
         Box::pin(self.clone().process(job, ctx))
     }
 
-    fn on_failure(&self, job: Job, err: JobError, outcome: FailOutcome) -> BoxFuture<'static, ()> {
-        let pool = self.pool.clone();
+    fn record_failure_in<'a>(
+        &'a self,
+        conn: &'a mut SqliteConnection,
+        failed: &'a FailedJob,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {
-            let Some(event_id) = job.payload.get("event_id").and_then(|v| v.as_str()) else {
-                return;
+            let Some(event_id) = failed.payload.get("event_id").and_then(|v| v.as_str()) else {
+                return Ok(());
             };
-            let (status, msg) = match outcome {
+            let (status, msg) = match failed.outcome {
                 FailOutcome::Retrying { run_at } => (
                     EventStatus::Queued,
                     format!(
                         "attempt {} of {} failed: {}; retrying at {}",
-                        job.attempt,
-                        job.max_attempts,
-                        err.message,
+                        failed.attempt,
+                        failed.max_attempts,
+                        failed.message,
                         crate::db::rfc3339(run_at)
                     ),
                 ),
-                FailOutcome::Discarded => (EventStatus::Failed, err.message.clone()),
+                FailOutcome::Discarded => (EventStatus::Failed, failed.message.clone()),
                 FailOutcome::Cancelled => (EventStatus::Failed, "cancelled".to_string()),
             };
-            if let Err(e) = events::set_status(&pool, event_id, status, Some(&msg)).await {
-                tracing::error!(error = %e, "could not record the failure on the event");
+            events::set_unfinished_status_in(conn, event_id, status, &msg).await
+        })
+    }
+
+    fn after_failure(&self, failed: FailedJob) -> BoxFuture<'static, ()> {
+        let (pool, audio_dir, retention) = (
+            self.pool.clone(),
+            self.settings.audio_dir(),
+            self.settings.audio_retention,
+        );
+        Box::pin(async move {
+            if matches!(failed.outcome, FailOutcome::Retrying { .. }) || !retention.is_zero() {
+                return;
+            }
+            let Some(event_id) = failed.payload.get("event_id").and_then(|v| v.as_str()) else {
+                return;
+            };
+            // A failed event's audio goes at once (or after AUDIO_RETENTION_HOURS,
+            // by the retention task): voice data is not kept past its use.
+            match events::take_audio(&pool, event_id).await {
+                Ok(Some(name)) => {
+                    crate::retention::remove_audio(&audio_dir, &name).await;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not clear a failed event's audio"),
             }
         })
     }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fileserver;
+pub mod process;
 pub mod server;
 
 use std::path::{Path, PathBuf};

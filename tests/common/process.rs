@@ -1,0 +1,61 @@
+//! `susurro serve` as a child process on a free port, for tests that kill
+//! or signal the real binary.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `susurro serve` on `port` with its data in `data`: tiny.en, one
+/// job at a time with one thread, short leases; `env` adds or overrides.
+pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_susurro"));
+    cmd.arg("serve")
+        .env("SUSURRO_ADDR", format!("127.0.0.1:{port}"))
+        .env("SUSURRO_DATA_DIR", data)
+        .env("WHISPER_MODELS_DIR", super::models_dir())
+        .env("WHISPER_MODEL", "tiny.en")
+        .env("WHISPER_MODELS_BASE_URL", "http://127.0.0.1:9")
+        .env("WHISPER_THREADS", "1")
+        .env("WORKER_MAX_CONCURRENT", "1")
+        .env("WORKER_POLL_INTERVAL_MS", "200")
+        .env("JOB_LEASE_SECONDS", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits until the server answers `/health`.
+pub async fn wait_up(client: &reqwest::Client, base: &str) {
+    let start = Instant::now();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An event as the API shows it.
+pub async fn event(client: &reqwest::Client, base: &str, id: &str) -> serde_json::Value {
+    client
+        .get(format!("{base}/api/events/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
