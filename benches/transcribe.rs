@@ -1,13 +1,16 @@
 //! In-process transcription of a short real clip (jfk.wav, 11 s) at thread
-//! counts 1 … available_parallelism + 1, for tiny.en and base. The models come
-//! from `scripts/fetch-test-models`.
+//! counts 1 … available_parallelism + 1, for tiny.en and base, and chunked
+//! transcription of a minute of speech at each split of the cores into
+//! chunks at once × threads per chunk. The models come from
+//! `scripts/fetch-test-models`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use susurro::config::Language;
-use susurro::stt::{engine_transcribe, Engine, TranscribeOptions, Window};
+use susurro::progress::Progress;
+use susurro::stt::{transcribe, Engine, TranscribeOptions, VadMode, VadSettings, Window};
 
 fn models_dir() -> PathBuf {
     std::env::var_os("SUSURRO_TEST_MODELS")
@@ -77,14 +80,19 @@ fn bench(c: &mut Criterion) {
                 translate: false,
                 window,
                 trim_silence: false,
+                vad: VadSettings {
+                    mode: VadMode::Off,
+                    ..Default::default()
+                },
+                parallel: None,
             };
             g.bench_with_input(
                 BenchmarkId::new(name, format!("threads={threads}/{window:?}")),
                 &threads,
                 |b, _| {
                     b.iter(|| {
-                        let (abort, progress) = (AtomicBool::new(false), AtomicI32::new(0));
-                        engine_transcribe(&model, &samples, &opts, &abort, &progress).unwrap()
+                        let (abort, progress) = (AtomicBool::new(false), Progress::default());
+                        transcribe(&model, None, &samples, &opts, &abort, &progress).unwrap()
                     })
                 },
             );
@@ -93,5 +101,55 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// About a minute of real speech (the long English recording of
+/// ../shared, cut), or generated speech.
+fn minute() -> Vec<f32> {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/eval/derived/long_en_concat_16k_mono_48kbps.mp3");
+    let mut s = if shared.is_file() {
+        susurro::audio::decode_file(&shared, 3600).unwrap().samples
+    } else {
+        let one = susurro::audio::decode_file(&clip(), 600).unwrap().samples;
+        one.repeat(6)
+    };
+    s.truncate(16_000 * 60);
+    s
+}
+
+/// Chunked transcription of a minute of speech with base and Silero VAD
+/// (scripts/fetch-test-models), at every split of the cores into chunks at
+/// once × threads per chunk.
+fn chunked(c: &mut Criterion) {
+    let dir = models_dir();
+    let engine = Engine::new(dir);
+    let (Ok(model), Ok(vad)) = (engine.model("base"), engine.vad(None)) else {
+        eprintln!("skipping chunked: base or the VAD model is missing (scripts/fetch-test-models)");
+        return;
+    };
+    let samples = minute();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut g = c.benchmark_group("chunked_minute_base");
+    g.sample_size(10).measurement_time(Duration::from_secs(60));
+    for parallel in (1..=cores).filter(|p| cores.is_multiple_of(*p)) {
+        let opts = TranscribeOptions {
+            language: Language::Code("en".into()),
+            prompt: None,
+            threads: cores,
+            translate: false,
+            window: Window::Clip,
+            trim_silence: false,
+            vad: VadSettings::default(),
+            parallel: Some(parallel),
+        };
+        g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
+            b.iter(|| {
+                let (abort, progress) = (AtomicBool::new(false), Progress::default());
+                transcribe(&model, vad.as_deref(), &samples, &opts, &abort, &progress).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, chunked);
 criterion_main!(benches);

@@ -55,10 +55,12 @@ pub enum ModelsCommand {
     Pull { name: String },
     /// Delete an installed model.
     Rm { name: String },
-    /// Import a CTranslate2 (faster-whisper) model directory.
+    /// Import a CTranslate2 (faster-whisper) model directory, or Silero VAD
+    /// weights (`silero_vad_16k.safetensors` from the `silero-vad` wheel).
     Import {
         dir: PathBuf,
-        /// Name of the imported model (default: from its size, e.g. base or tiny.en).
+        /// Name of the imported model (default: from its size, e.g. base or
+        /// tiny.en; silero-v<version> for VAD weights).
         #[arg(long)]
         name: Option<String>,
         /// Quantize weight matrices (q8_0).
@@ -67,6 +69,10 @@ pub enum ModelsCommand {
         /// Overwrite an existing model of that name.
         #[arg(long)]
         force: bool,
+        /// Version of the silero-vad wheel the weights came from: recorded in
+        /// the header and the default name (silero-v<version>).
+        #[arg(long, default_value = "6.2.3")]
+        silero_version: String,
     },
 }
 
@@ -98,43 +104,34 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 Some(l) => Language::parse(&l).map_err(anyhow::Error::msg)?,
                 None => settings.language.clone(),
             };
-            let opts = crate::stt::TranscribeOptions {
-                language,
-                prompt,
-                threads: threads.unwrap_or(settings.threads),
-                translate: false,
-                window: settings.window,
-                trim_silence: settings.trim_silence,
-            };
-            let max = settings.max_audio_seconds;
-            let dir = settings.models_dir.clone();
-            let (glossary, initial) = (settings.glossary.clone(), settings.initial_prompt.clone());
-            let flash = settings.flash_attn;
-            let t = tokio::task::spawn_blocking(
-                move || -> anyhow::Result<crate::stt::Transcription> {
-                    let audio = crate::audio::decode_file(&file, max)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                    let engine = crate::stt::Engine::new(dir).with_flash_attn(flash);
-                    let model = engine.model(&name)?;
-                    let mut opts = opts;
-                    opts.prompt = crate::stt::prompt::build(
-                        &glossary,
-                        initial.as_deref(),
-                        opts.prompt.as_deref(),
-                        |p| model.fits_prompt(p),
-                    );
+            // One file: every core, unless WHISPER_THREADS or --threads says otherwise.
+            let threads = threads.unwrap_or(if std::env::var_os("WHISPER_THREADS").is_some() {
+                settings.threads
+            } else {
+                crate::config::available_cores()
+            });
+            let engine = std::sync::Arc::new(
+                crate::stt::Engine::new(settings.models_dir.clone())
+                    .with_flash_attn(settings.flash_attn),
+            );
+            let progress = std::sync::Arc::new(crate::progress::Progress::default());
+            let work = {
+                let (engine, progress) = (engine.clone(), progress.clone());
+                tokio::task::spawn_blocking(move || {
+                    let req = crate::jobs::FileRequest {
+                        path: &file,
+                        model: &name,
+                        language,
+                        prompt: prompt.as_deref(),
+                        translate: false,
+                        threads,
+                    };
                     let never = std::sync::atomic::AtomicBool::new(false);
-                    let progress = std::sync::atomic::AtomicI32::new(0);
-                    Ok(crate::stt::engine_transcribe(
-                        &model,
-                        &audio.samples,
-                        &opts,
-                        &never,
-                        &progress,
-                    )?)
-                },
-            )
-            .await??;
+                    crate::jobs::transcribe_file(&engine, &settings, &req, &never, &progress)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", req.path.display()))
+                })
+            };
+            let t = show_progress(work, &progress).await??.0;
             match format {
                 Format::Text => println!("{}", t.text),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
@@ -225,8 +222,28 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 name,
                 quantize,
                 force,
+                silero_version,
             } => {
                 let dest = settings.models_dir.clone();
+                if dir.extension().is_some_and(|e| e == "safetensors") {
+                    let version = crate::models::import::silero::parse_version(&silero_version)
+                        .map_err(anyhow::Error::msg)?;
+                    let name = name.unwrap_or_else(|| format!("silero-v{silero_version}"));
+                    let report = tokio::task::spawn_blocking(move || {
+                        crate::models::import::silero::import_silero(
+                            &dir, &dest, &name, version, force,
+                        )
+                    })
+                    .await??;
+                    println!(
+                        "imported VAD model {} → {} ({} tensors, {:.1} KB)",
+                        report.name,
+                        report.path.display(),
+                        report.tensors,
+                        report.bytes as f64 / 1e3
+                    );
+                    return Ok(());
+                }
                 let opts = ImportOptions {
                     name,
                     quantize,
@@ -244,6 +261,30 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 Ok(())
             }
         },
+    }
+}
+
+/// Waits for `work`, showing chunks done on stderr when there are several.
+async fn show_progress<T>(
+    mut work: tokio::task::JoinHandle<T>,
+    progress: &crate::progress::Progress,
+) -> Result<T, tokio::task::JoinError> {
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    loop {
+        tokio::select! {
+            r = &mut work => {
+                if tty && progress.steps().1 > 1 {
+                    eprintln!();
+                }
+                return r;
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                let (done, total) = progress.steps();
+                if tty && total > 1 {
+                    eprint!("\rtranscribing: chunk {done} of {total}   ");
+                }
+            }
+        }
     }
 }
 

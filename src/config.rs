@@ -123,12 +123,17 @@ pub struct Settings {
     pub openai_wait: Duration,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
     pub shutdown_grace: Duration,
+    /// `WHISPER_VAD`, `WHISPER_VAD_MODEL`, `WHISPER_VAD_THRESHOLD`,
+    /// `WHISPER_VAD_MIN_SILENCE_MS`, `WHISPER_VAD_PAD_MS`,
+    /// `WHISPER_CHUNK_SECONDS`: speech detection and chunking.
+    pub vad: crate::stt::VadSettings,
     /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
     /// power loss) or `normal` (faster; the last commits can be lost).
     pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
 }
 
-fn default_threads() -> usize {
+/// Cores this process may use (at most 8: whisper gains little beyond).
+pub fn available_cores() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(8)
@@ -232,7 +237,7 @@ impl Settings {
         };
         let threads = positive_int(
             "WHISPER_THREADS",
-            (default_threads() / max_concurrent).max(1) as u64,
+            (available_cores() / max_concurrent).max(1) as u64,
         )? as usize;
         let language = match var("WHISPER_LANGUAGE") {
             None => Language::Code("es".into()),
@@ -298,7 +303,52 @@ impl Settings {
             Some("normal") => sqlx::sqlite::SqliteSynchronous::Normal,
             Some(v) => return Err(bad("SQLITE_SYNCHRONOUS", v, "expected full or normal")),
         };
+        let vad_defaults = crate::stt::VadSettings::default();
+        let vad = crate::stt::VadSettings {
+            mode: match var("WHISPER_VAD") {
+                None => crate::stt::VadMode::Auto,
+                Some(v) => crate::stt::VadMode::parse(&v).map_err(|e| bad("WHISPER_VAD", &v, e))?,
+            },
+            model: match var("WHISPER_VAD_MODEL") {
+                None => None,
+                Some(m) if crate::models::is_valid_name(&m) => Some(m),
+                Some(m) => return Err(bad("WHISPER_VAD_MODEL", &m, "expected a model name")),
+            },
+            threshold: match var("WHISPER_VAD_THRESHOLD") {
+                None => vad_defaults.threshold,
+                Some(v) => match v.trim().parse::<f32>() {
+                    Ok(t) if t > 0.0 && t < 1.0 => t,
+                    _ => {
+                        return Err(bad(
+                            "WHISPER_VAD_THRESHOLD",
+                            &v,
+                            "expected a number between 0 and 1",
+                        ))
+                    }
+                },
+            },
+            min_silence_ms: positive_int(
+                "WHISPER_VAD_MIN_SILENCE_MS",
+                vad_defaults.min_silence_ms.into(),
+            )?
+            .min(60_000) as u32,
+            pad_ms: match var("WHISPER_VAD_PAD_MS") {
+                None => vad_defaults.pad_ms,
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(ms) if ms <= 2_000 => ms,
+                    _ => return Err(bad("WHISPER_VAD_PAD_MS", &v, "expected 0 to 2000")),
+                },
+            },
+            chunk_seconds: match var("WHISPER_CHUNK_SECONDS") {
+                None => vad_defaults.chunk_seconds,
+                Some(v) => match v.trim().parse::<f32>() {
+                    Ok(s) if (2.0..=30.0).contains(&s) => s,
+                    _ => return Err(bad("WHISPER_CHUNK_SECONDS", &v, "expected 2 to 30 seconds")),
+                },
+            },
+        };
         Ok(Self {
+            vad,
             sqlite_synchronous,
             addr,
             data_dir,

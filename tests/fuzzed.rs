@@ -64,7 +64,11 @@ fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
             let mut m = bytes.to_vec();
             let at = rng.below(head.saturating_sub(4));
             let le = rng.next() & 1 == 0;
-            let v = if le { value.to_le_bytes() } else { value.to_be_bytes() };
+            let v = if le {
+                value.to_le_bytes()
+            } else {
+                value.to_be_bytes()
+            };
             m[at..at + 4].copy_from_slice(&v);
             out.push(m);
         }
@@ -72,7 +76,7 @@ fn mutations(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     for _ in 0..8 {
         let mut m = bytes.to_vec();
         for _ in 0..1 + rng.below(4) {
-            let at = if rng.next() % 4 == 0 {
+            let at = if rng.next().is_multiple_of(4) {
                 rng.below(m.len())
             } else {
                 rng.below(head)

@@ -539,3 +539,99 @@ fn imported_base_transcribes_jfk_and_detects_spanish() {
         assert!(wer(reference, &t.text) < 0.5, "{}", t.text);
     }
 }
+
+/// The Silero weights the fetch script keeps (from the silero-vad wheel).
+fn silero_safetensors() -> std::path::PathBuf {
+    let p = models_dir().join("silero/silero_vad_16k.safetensors");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/fetch-test-models",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn silero_weights_import_into_a_vad_model_whisper_cpp_loads() {
+    use susurro::models::import::silero::import_silero;
+    let dir = tempfile::tempdir().unwrap();
+    let r = import_silero(
+        &silero_safetensors(),
+        dir.path(),
+        "silero-t",
+        [6, 2, 3],
+        false,
+    )
+    .unwrap();
+    // whisper.cpp's own converter writes exactly this many bytes for these shapes.
+    assert_eq!(r.bytes, 885_098);
+    assert_eq!(r.tensors, 15);
+    let vad = susurro::stt::SileroVad::load(&r.path).unwrap();
+    let settings = susurro::stt::VadSettings::default();
+    let speech = susurro::audio::decode_file(&jfk_wav(), 60).unwrap().samples;
+    let found = vad.speech(&speech, &settings, 1).unwrap();
+    let total: usize = found.iter().map(|r| r.len()).sum();
+    assert!(total > speech.len() / 2, "{found:?}");
+    let quiet = vec![0.0f32; 16_000 * 5];
+    assert!(vad.speech(&quiet, &settings, 1).unwrap().is_empty());
+    // An existing model is kept unless forced; a bad name is refused.
+    assert!(matches!(
+        import_silero(
+            &silero_safetensors(),
+            dir.path(),
+            "silero-t",
+            [6, 2, 3],
+            false
+        ),
+        Err(ImportError::DestinationExists(_))
+    ));
+    assert!(matches!(
+        import_silero(&silero_safetensors(), dir.path(), "../x", [6, 2, 3], true),
+        Err(ImportError::InvalidName(_))
+    ));
+}
+
+#[test]
+fn broken_safetensors_are_refused_with_a_reason() {
+    use susurro::models::import::silero::import_silero;
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(silero_safetensors()).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("header past the end", {
+            let mut b = good.clone();
+            b[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
+            b
+        }),
+        ("not json", {
+            let mut b = 5u64.to_le_bytes().to_vec();
+            b.extend_from_slice(b"hello");
+            b
+        }),
+        ("truncated data", good[..good.len() - 100].to_vec()),
+        ("a tensor missing", {
+            let mut b =
+                br#"{"conv1.bias":{"dtype":"F32","shape":[128],"data_offsets":[0,512]}}"#.to_vec();
+            let mut out = (b.len() as u64).to_le_bytes().to_vec();
+            out.append(&mut b);
+            out.extend(std::iter::repeat_n(0u8, 512));
+            out
+        }),
+    ];
+    for (name, bytes) in cases {
+        let p = dir
+            .path()
+            .join(format!("{}.safetensors", name.replace(' ', "_")));
+        std::fs::write(&p, bytes).unwrap();
+        let err = import_silero(&p, dir.path(), "v", [6, 2, 3], true).unwrap_err();
+        assert!(!err.to_string().is_empty(), "{name}");
+        assert!(
+            matches!(
+                err,
+                ImportError::Format(_) | ImportError::MissingVariable(_)
+            ),
+            "{name}: {err}"
+        );
+    }
+    assert!(!dir.path().join("ggml-v.bin").exists());
+}

@@ -123,6 +123,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
             codec: None,
             priority: None,
             translate: false,
+            vad: None,
         },
     )
     .await
@@ -135,6 +136,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
         duration_ms: 1000,
         inference_ms: 1,
         prompt: None,
+        no_speech: false,
     };
     let mut tx = pool.begin().await.unwrap();
     susurro::events::store_transcript(&mut tx, &id, &t, None, Duration::from_secs(3600))

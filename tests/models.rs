@@ -397,3 +397,42 @@ fn loaded_models_are_bounded_least_recently_used_first_never_one_in_use() {
     assert_eq!(engine.active(), "base");
     assert_eq!(engine.load_count(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vad_model_downloads_verified_by_sha256_and_loads() {
+    use sha2::Digest;
+    let local = models_dir().join("ggml-silero-v6.2.3.bin");
+    assert!(local.is_file(), "run scripts/fetch-test-models");
+    let bytes = std::fs::read(&local).unwrap();
+    let server = FileServer::start().await;
+    server.put("vad.bin", bytes.clone());
+    let (_tmp, data) = temp_data();
+    let cat = data.join("catalog.json");
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    std::fs::write(
+        &cat,
+        serde_json::json!([
+            { "name": "silero-test", "url": format!("{}/vad.bin", server.base), "sha256": sha256 },
+            { "name": "silero-bad", "url": format!("{}/vad.bin", server.base), "sha256": "0".repeat(64) },
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let m = manager(&data, &cat);
+    let path = m.pull("silero-test").await.unwrap();
+    let v = m
+        .list()
+        .into_iter()
+        .find(|v| v.name == "silero-test")
+        .unwrap();
+    assert!(v.downloaded && v.sha1_verified, "{v:?}");
+    assert!(m.engine.vad(Some("silero-test")).unwrap().is_some());
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let err = m.pull("silero-bad").await.unwrap_err().to_string();
+    assert!(err.contains("sha256"), "{err}");
+    // The built-in catalog names whisper.cpp's published VAD model.
+    let builtin = Catalog::load("http://127.0.0.1:9", None).unwrap();
+    let e = builtin.get(susurro::models::catalog::VAD_MODEL).unwrap();
+    assert_eq!(e.digest.algo(), "sha256");
+    assert_eq!(e.size, Some(885_098));
+}

@@ -33,6 +33,8 @@ pub struct UploadFields {
     pub language: Option<String>,
     pub prompt: Option<String>,
     pub model: Option<String>,
+    /// Speech detection settings for this upload.
+    pub vad: Option<crate::stt::VadOverrides>,
     /// Other small text fields, by name (e.g. OpenAI's `response_format`).
     pub extra: Vec<(String, String)>,
 }
@@ -176,6 +178,7 @@ pub async fn accept_upload(
         codec: Some(info.codec),
         priority,
         translate,
+        vad: fields.vad,
     };
     match events::create(&st.queue, &ev).await {
         Ok(id) => Ok(id),

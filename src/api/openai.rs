@@ -143,6 +143,7 @@ async fn translations(
 struct Asked {
     format: ResponseFormat,
     words: bool,
+    vad: Option<crate::stt::VadOverrides>,
 }
 
 fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
@@ -176,6 +177,10 @@ fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
             ));
         }
     }
+    let vad = match extra("chunking_strategy") {
+        None | Some("auto") => None,
+        Some(json) => Some(server_vad(json)?),
+    };
     let mut words = false;
     for (_, g) in fields
         .extra
@@ -194,7 +199,48 @@ fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
             }
         }
     }
-    Ok(Asked { format, words })
+    Ok(Asked { format, words, vad })
+}
+
+/// OpenAI's `chunking_strategy`: `"auto"`, or `{"type": "server_vad",
+/// "prefix_padding_ms", "silence_duration_ms", "threshold"}`.
+fn server_vad(json: &str) -> Result<crate::stt::VadOverrides, OpenAiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ServerVad {
+        r#type: String,
+        prefix_padding_ms: Option<u32>,
+        silence_duration_ms: Option<u32>,
+        threshold: Option<f32>,
+    }
+    let bad = |m: String| OpenAiError::invalid(m, "chunking_strategy", Some("invalid_value"));
+    let v: ServerVad = serde_json::from_str(json).map_err(|e| {
+        bad(format!(
+            "chunking_strategy must be \"auto\" or a server_vad object: {e}"
+        ))
+    })?;
+    if v.r#type != "server_vad" {
+        return Err(bad(format!(
+            "unknown chunking_strategy type {}",
+            echo(&v.r#type)
+        )));
+    }
+    if v.threshold.is_some_and(|t| !(t > 0.0 && t < 1.0)) {
+        return Err(bad("threshold must be between 0 and 1".into()));
+    }
+    if v.prefix_padding_ms.is_some_and(|p| p > 2_000) {
+        return Err(bad("prefix_padding_ms must be at most 2000".into()));
+    }
+    if v.silence_duration_ms
+        .is_some_and(|s| !(1..=60_000).contains(&s))
+    {
+        return Err(bad("silence_duration_ms must be between 1 and 60000".into()));
+    }
+    Ok(crate::stt::VadOverrides {
+        threshold: v.threshold,
+        min_silence_ms: v.silence_duration_ms,
+        pad_ms: v.prefix_padding_ms,
+    })
 }
 
 async fn handle(
@@ -212,6 +258,7 @@ async fn handle(
                 other => other.into(),
             })?;
     let req = parse_request(&fields)?;
+    fields.vad = req.vad.clone();
     if let Some(m) = fields.model.as_deref() {
         if m == "whisper-1" {
             fields.model = None;

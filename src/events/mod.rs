@@ -34,6 +34,8 @@ pub struct NewEvent {
     pub priority: Option<i64>,
     /// Translate to English instead of transcribing.
     pub translate: bool,
+    /// Speech detection settings for this upload.
+    pub vad: Option<crate::stt::VadOverrides>,
 }
 
 /// What the stt worker needs of an event.
@@ -46,6 +48,8 @@ pub struct EventWork {
     pub prompt: Option<String>,
     pub model: Option<String>,
     pub task: String,
+    /// JSON of [`crate::stt::VadOverrides`].
+    pub vad_options: Option<String>,
 }
 
 /// Inserts the event and its `stt` job in one transaction; returns the id.
@@ -55,8 +59,8 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
     let mut tx = queue.pool().begin().await?;
     sqlx::query(
         "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
-                             created_at, updated_at, task)
-         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+                             created_at, updated_at, task, vad_options)
+         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
     )
     .bind(&id)
     .bind(&ev.audio_path)
@@ -68,6 +72,13 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
     .bind(&ev.codec)
     .bind(now)
     .bind(if ev.translate { "translate" } else { "transcribe" })
+    .bind(
+        ev.vad
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(QueueError::Payload)?,
+    )
     .execute(&mut *tx)
     .await?;
     Queue::enqueue_in(
@@ -89,7 +100,7 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<String, QueueError> 
 /// The event's work order.
 pub async fn work(pool: &SqlitePool, id: &str) -> Result<Option<EventWork>, sqlx::Error> {
     sqlx::query_as(
-        "select id, status, audio_path, language, prompt, model, task from events where id = ?",
+        "select id, status, audio_path, language, prompt, model, task, vad_options from events where id = ?",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -177,8 +188,8 @@ pub async fn store_transcript(
     let segments = serde_json::to_string(&t.segments).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "insert into transcripts (id, event_id, text, language, model, segments, inference_ms, created_at,
-                                  expires_at, prompt)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                  expires_at, prompt, no_speech)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          on conflict (event_id) do nothing",
     )
     .bind(&id)
@@ -191,6 +202,7 @@ pub async fn store_transcript(
     .bind(now)
     .bind(now + ttl.as_millis() as i64)
     .bind(&t.prompt)
+    .bind(t.no_speech)
     .execute(&mut *conn)
     .await?;
     sqlx::query(

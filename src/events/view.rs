@@ -36,6 +36,8 @@ pub struct TranscriptView {
     pub expires_at: String,
     /// The initial prompt whisper was given, if any.
     pub prompt: Option<String>,
+    /// No speech was found in the recording (the text is empty on purpose).
+    pub no_speech: bool,
 }
 
 const SELECT: &str =
@@ -43,7 +45,8 @@ const SELECT: &str =
         e.model, e.container, e.codec,
         t.id as t_id, t.text as t_text, t.language as t_language, t.model as t_model,
         t.segments as t_segments, t.inference_ms as t_inference_ms,
-        t.created_at as t_created_at, t.expires_at as t_expires_at, t.prompt as t_prompt
+        t.created_at as t_created_at, t.expires_at as t_expires_at, t.prompt as t_prompt,
+        t.no_speech as t_no_speech
    from events e left join transcripts t on t.event_id = e.id";
 
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> EventView {
@@ -58,6 +61,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> EventView {
         created_at: rfc3339(r.get("t_created_at")),
         expires_at: rfc3339(r.get("t_expires_at")),
         prompt: r.get("t_prompt"),
+        no_speech: r.get("t_no_speech"),
     });
     let created: i64 = r.get("created_at");
     EventView {

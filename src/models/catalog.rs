@@ -41,14 +41,71 @@ const BUILTIN: &[(&str, &str, u64)] = &[
     ),
 ];
 
+/// whisper.cpp's Silero VAD model in ggml form, as its VAD repository
+/// publishes it (the SHA-256 is the published one; no SHA-1 is published).
+pub const VAD_MODEL: &str = "silero-v6.2.0";
+const VAD_URL: &str =
+    "https://huggingface.co/ggml-org/whisper-vad/resolve/main/ggml-silero-v6.2.0.bin";
+const VAD_SHA256: &str = "2aa269b785eeb53a82983a20501ddf7c1d9c48e33ab63a41391ac6c9f7fb6987";
+const VAD_SIZE: u64 = 885_098;
+
+/// The checksum a download must match, hex.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Digest {
+    Sha1(String),
+    Sha256(String),
+}
+
+impl Digest {
+    /// `sha1` or `sha256`.
+    pub fn algo(&self) -> &'static str {
+        match self {
+            Self::Sha1(_) => "sha1",
+            Self::Sha256(_) => "sha256",
+        }
+    }
+
+    /// The expected value, lowercase hex.
+    pub fn hex(&self) -> &str {
+        match self {
+            Self::Sha1(h) | Self::Sha256(h) => h,
+        }
+    }
+
+    /// The same digest of a file, hex (blocking).
+    pub fn of_file(&self, path: &Path) -> std::io::Result<String> {
+        match self {
+            Self::Sha1(_) => hash_file::<sha1::Sha1>(path),
+            Self::Sha256(_) => hash_file::<sha2::Sha256>(path),
+        }
+    }
+}
+
+fn hash_file<D: sha1::Digest>(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = D::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
 /// One downloadable model.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CatalogEntry {
     pub name: String,
     /// Full download URL.
     pub url: String,
-    /// Expected SHA-1 (hex), verified before the file is used.
-    pub sha1: String,
+    /// Expected checksum, verified before the file is used.
+    #[serde(flatten)]
+    pub digest: Digest,
     /// Exact size in bytes, verified when given (catalog files); built-in
     /// entries carry only the published approximate size, in `approx_mb`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,13 +114,19 @@ pub struct CatalogEntry {
     pub approx_mb: Option<u64>,
 }
 
-/// An override file entry: `url` may be left out (then base URL + file name).
+/// An override file entry: `url` may be left out (then base URL + file
+/// name); `sha1` or `sha256`.
 #[derive(Debug, Deserialize)]
 struct OverrideEntry {
     name: String,
     url: Option<String>,
-    sha1: String,
+    sha1: Option<String>,
+    sha256: Option<String>,
     size: Option<u64>,
+}
+
+fn hex_of_len(s: &str, len: usize) -> Option<String> {
+    (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
 }
 
 /// The catalog, by name.
@@ -83,12 +146,22 @@ impl Catalog {
                 CatalogEntry {
                     name: name.to_string(),
                     url: format!("{base}/{}", super::file_name(name)),
-                    sha1: sha1.to_string(),
+                    digest: Digest::Sha1(sha1.to_string()),
                     size: None,
                     approx_mb: Some(*mb),
                 },
             );
         }
+        entries.insert(
+            VAD_MODEL.to_string(),
+            CatalogEntry {
+                name: VAD_MODEL.to_string(),
+                url: VAD_URL.to_string(),
+                digest: Digest::Sha256(VAD_SHA256.to_string()),
+                size: Some(VAD_SIZE),
+                approx_mb: Some(1),
+            },
+        );
         if let Some(path) = override_file {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -106,13 +179,18 @@ impl Catalog {
                         e.name
                     ));
                 }
-                if e.sha1.len() != 40 || !e.sha1.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(format!(
-                        "{}: {} has an invalid sha1",
+                let digest = match (&e.sha1, &e.sha256) {
+                    (Some(h), None) => hex_of_len(h, 40).map(Digest::Sha1),
+                    (None, Some(h)) => hex_of_len(h, 64).map(Digest::Sha256),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    format!(
+                        "{}: {} needs one valid sha1 (40 hex digits) or sha256 (64)",
                         path.display(),
                         e.name
-                    ));
-                }
+                    )
+                })?;
                 entries.insert(
                     e.name.clone(),
                     CatalogEntry {
@@ -120,7 +198,7 @@ impl Catalog {
                             .url
                             .unwrap_or_else(|| format!("{base}/{}", super::file_name(&e.name))),
                         name: e.name,
-                        sha1: e.sha1.to_ascii_lowercase(),
+                        digest,
                         size: e.size,
                         approx_mb: None,
                     },
@@ -148,8 +226,12 @@ mod tests {
         let c = Catalog::load(DEFAULT_BASE_URL, None).unwrap();
         let base = c.get("base").unwrap();
         assert_eq!(base.url, format!("{DEFAULT_BASE_URL}/ggml-base.bin"));
-        assert_eq!(base.sha1, "465707469ff3a37a2b9b8d8f89f2f99de7299dac");
-        assert_eq!(c.entries().count(), 12);
+        assert_eq!(
+            base.digest,
+            Digest::Sha1("465707469ff3a37a2b9b8d8f89f2f99de7299dac".into())
+        );
+        assert_eq!(c.entries().count(), 13);
+        assert_eq!(c.get(VAD_MODEL).unwrap().digest.algo(), "sha256");
 
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("catalog.json");
@@ -161,7 +243,7 @@ mod tests {
         .unwrap();
         let c = Catalog::load("http://mirror.local/m/", Some(&f)).unwrap();
         assert_eq!(c.get("base").unwrap().url, "http://127.0.0.1:9/x.bin");
-        assert_eq!(c.get("base").unwrap().sha1, "a".repeat(40));
+        assert_eq!(c.get("base").unwrap().digest, Digest::Sha1("a".repeat(40)));
         assert_eq!(c.get("base").unwrap().size, Some(10));
         assert_eq!(
             c.get("mine").unwrap().url,

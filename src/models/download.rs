@@ -6,7 +6,6 @@
 use super::catalog::CatalogEntry;
 use futures_util::StreamExt;
 use serde::Serialize;
-use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,10 +20,11 @@ pub enum DownloadError {
     #[error("{url} answered 404 Not Found: the catalog entry for {name} points nowhere")]
     NotFound { name: String, url: String },
     #[error(
-        "checksum mismatch for {name}: expected sha1 {expected}, got {got}; the file was deleted"
+        "checksum mismatch for {name}: expected {algo} {expected}, got {got}; the file was deleted"
     )]
     Checksum {
         name: String,
+        algo: &'static str,
         expected: String,
         got: String,
     },
@@ -202,7 +202,8 @@ async fn run(
                 tokio::fs::rename(&part, &dest)
                     .await
                     .map_err(|e| failed(e.to_string()))?;
-                let _ = tokio::fs::write(dest.with_extension("bin.sha1"), &entry.sha1).await;
+                let marker = dest.with_extension(format!("bin.{}", entry.digest.algo()));
+                let _ = tokio::fs::write(marker, entry.digest.hex()).await;
                 return Ok(dest);
             }
             Err(Attempt::Fatal(e)) => return Err(e),
@@ -288,22 +289,6 @@ async fn fetch(
     Ok(())
 }
 
-/// SHA-1 of a file, hex.
-pub fn sha1_file(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha1::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 async fn verify(entry: &CatalogEntry, part: &Path) -> Result<(), DownloadError> {
     let size = tokio::fs::metadata(part)
         .await
@@ -319,8 +304,8 @@ async fn verify(entry: &CatalogEntry, part: &Path) -> Result<(), DownloadError> 
             });
         }
     }
-    let path = part.to_path_buf();
-    let got = tokio::task::spawn_blocking(move || sha1_file(&path))
+    let (path, digest) = (part.to_path_buf(), entry.digest.clone());
+    let got = tokio::task::spawn_blocking(move || digest.of_file(&path))
         .await
         .map_err(|e| DownloadError::Failed {
             name: entry.name.clone(),
@@ -330,11 +315,12 @@ async fn verify(entry: &CatalogEntry, part: &Path) -> Result<(), DownloadError> 
             name: entry.name.clone(),
             reason: e.to_string(),
         })?;
-    if got != entry.sha1 {
+    if got != entry.digest.hex() {
         let _ = tokio::fs::remove_file(part).await;
         return Err(DownloadError::Checksum {
             name: entry.name.clone(),
-            expected: entry.sha1.clone(),
+            algo: entry.digest.algo(),
+            expected: entry.digest.hex().to_string(),
             got,
         });
     }

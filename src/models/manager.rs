@@ -37,7 +37,8 @@ pub struct ModelView {
     pub imported: bool,
     pub downloaded: bool,
     pub size_on_disk: Option<u64>,
-    /// Downloaded and its SHA-1 matched the catalog.
+    /// Downloaded and its checksum (SHA-1, or SHA-256 where that is what is
+    /// published) matched the catalog.
     pub sha1_verified: bool,
     pub active: bool,
     pub loaded: bool,
@@ -109,8 +110,8 @@ impl ModelManager {
                 let size = installed.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
                 let path = super::model_path(&self.dir, &name);
                 let verified = entry.is_some_and(|e| {
-                    std::fs::read_to_string(path.with_extension("bin.sha1"))
-                        .is_ok_and(|h| h.trim() == e.sha1)
+                    std::fs::read_to_string(path.with_extension(format!("bin.{}", e.digest.algo())))
+                        .is_ok_and(|h| h.trim() == e.digest.hex())
                 });
                 ModelView {
                     in_catalog: entry.is_some(),
@@ -208,7 +209,9 @@ impl ModelManager {
         }
         let path = super::model_path(&self.dir, name);
         tokio::fs::remove_file(&path).await?;
-        let _ = tokio::fs::remove_file(path.with_extension("bin.sha1")).await;
+        for algo in ["sha1", "sha256"] {
+            let _ = tokio::fs::remove_file(path.with_extension(format!("bin.{algo}"))).await;
+        }
         tracing::info!(model = name, "model deleted");
         Ok(())
     }

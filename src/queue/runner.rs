@@ -7,10 +7,11 @@
 //! a dead runner.
 
 use super::{FailedJob, Job, JobError, JobKind, Queue, QueueError};
+use crate::progress::Progress;
 use futures_util::future::BoxFuture;
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore};
@@ -23,8 +24,8 @@ pub struct JobContext {
     pub queue: Queue,
     /// Fired when the job must stop: cancelled, lease lost, or shutdown.
     pub cancel: CancellationToken,
-    /// Progress in percent, shown in the admin API.
-    pub progress: Arc<AtomicI32>,
+    /// Progress (percent, chunks), shown in the admin API.
+    pub progress: Arc<Progress>,
 }
 
 /// Runs the jobs of some kinds.
@@ -57,7 +58,7 @@ pub trait Handler: Send + Sync + 'static {
 struct InFlight {
     kind: JobKind,
     started: Instant,
-    progress: Arc<AtomicI32>,
+    progress: Arc<Progress>,
     cancel: CancellationToken,
 }
 
@@ -94,6 +95,9 @@ pub struct InFlightJob {
     pub kind: JobKind,
     pub running_ms: u64,
     pub progress: i32,
+    /// Chunks transcribed so far and in all (0 and 0 before they are known).
+    pub chunks_done: u32,
+    pub chunks_total: u32,
 }
 
 /// Control of a started runner. Cloneable.
@@ -242,7 +246,7 @@ fn panic_message(err: tokio::task::JoinError) -> String {
 fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePermit) {
     let inner = inner.clone();
     let cancel = inner.abort.child_token();
-    let progress = Arc::new(AtomicI32::new(0));
+    let progress = Arc::new(Progress::default());
     inner
         .in_flight
         .lock()
@@ -363,11 +367,16 @@ impl RunnerHandle {
             .unwrap_or_else(|e| e.into_inner());
         let mut v: Vec<_> = map
             .iter()
-            .map(|(id, f)| InFlightJob {
-                id: *id,
-                kind: f.kind,
-                running_ms: f.started.elapsed().as_millis() as u64,
-                progress: f.progress.load(Ordering::Relaxed),
+            .map(|(id, f)| {
+                let (chunks_done, chunks_total) = f.progress.steps();
+                InFlightJob {
+                    id: *id,
+                    kind: f.kind,
+                    running_ms: f.started.elapsed().as_millis() as u64,
+                    progress: f.progress.percent(),
+                    chunks_done,
+                    chunks_total,
+                }
             })
             .collect();
         v.sort_by_key(|j| j.id);

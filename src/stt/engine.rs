@@ -1,8 +1,10 @@
 //! whisper.cpp through whisper-rs, in process. Each model is loaded once and
-//! cached; every transcription gets its own `WhisperState` on the shared
-//! context. Everything here blocks: call it from a blocking thread.
+//! cached with a pool of `WhisperState`s (one per concurrent run, reused
+//! across jobs); the Silero VAD model is cached the same way. Everything
+//! here blocks: call it from a blocking thread.
 
-use super::{Segment, SttError, Transcription};
+use super::vad::{SileroVad, VadSettings};
+use super::{Segment, SttError};
 use crate::config::Language;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
@@ -10,16 +12,74 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
 
-/// A loaded model.
+/// A loaded model, with a pool of whisper states reused across jobs (a
+/// state holds megabytes of buffers; creating one per job fragments memory).
 pub struct Model {
     pub name: String,
     ctx: WhisperContext,
     multilingual: bool,
+    states: Mutex<Vec<WhisperState>>,
 }
 
+/// A state borrowed from a model's pool; returned when dropped.
+pub struct PooledState<'a> {
+    model: &'a Model,
+    state: Option<WhisperState>,
+}
+
+impl std::ops::Deref for PooledState<'_> {
+    type Target = WhisperState;
+    fn deref(&self) -> &WhisperState {
+        self.state.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for PooledState<'_> {
+    fn deref_mut(&mut self) -> &mut WhisperState {
+        self.state.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for PooledState<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.state.take() {
+            let mut pool = self.model.states.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < MAX_POOLED_STATES {
+                pool.push(s);
+            }
+        }
+    }
+}
+
+/// States kept per model (at most one per core is ever in use).
+const MAX_POOLED_STATES: usize = 16;
+
 impl Model {
+    /// A whisper state from the pool, or a new one.
+    pub fn state(&self) -> Result<PooledState<'_>, SttError> {
+        let pooled = self.states.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let state = match pooled {
+            Some(s) => s,
+            None => self
+                .ctx
+                .create_state()
+                .map_err(|e| SttError::Inference(format!("cannot create state: {e}")))?,
+        };
+        Ok(PooledState {
+            model: self,
+            state: Some(state),
+        })
+    }
+
+    /// The model's end-of-text token (tokens below it are text).
+    fn eot(&self) -> i32 {
+        self.ctx.token_eot()
+    }
+
     /// Whether `text` fits whisper's prompt budget with this model's tokenizer.
     pub fn fits_prompt(&self, text: &str) -> bool {
         self.ctx
@@ -45,8 +105,13 @@ pub struct TranscribeOptions {
     /// Encoder window policy.
     pub window: Window,
     /// Leave out leading and trailing digital silence (times stay on the
-    /// original timeline).
+    /// original timeline); only without VAD, which does more.
     pub trim_silence: bool,
+    /// Speech detection and chunking.
+    pub vad: VadSettings,
+    /// Chunks transcribed at once (each with `threads / parallel` threads);
+    /// `None`: one per thread.
+    pub parallel: Option<usize>,
 }
 
 /// How much audio context the encoder processes.
@@ -75,8 +140,20 @@ impl Window {
 /// (measured: a tighter window makes whisper loop or repeat). `None` when
 /// that reaches whisper's full 1500 frames.
 pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
-    let frames = (samples.div_ceil(320) + 128).max(384);
-    let rounded = frames.div_ceil(256) * 256;
+    audio_ctx_with(samples, 128, 256)
+}
+
+/// Encoder frames for a chunk cut by speech detection: the speech regions
+/// already carry padding, so a 64-frame margin rounded to 64 keeps the
+/// accuracy of the wider rule (measured with `scripts/bench-peer --long`
+/// and `scripts/eval-wer`) with less encoder work.
+pub fn chunk_audio_ctx(samples: usize) -> Option<i32> {
+    audio_ctx_with(samples, 64, 64)
+}
+
+fn audio_ctx_with(samples: usize, margin: usize, round: usize) -> Option<i32> {
+    let frames = (samples.div_ceil(320) + margin).max(384);
+    let rounded = frames.div_ceil(round) * round;
     (rounded < 1500).then_some(rounded as i32)
 }
 
@@ -137,6 +214,7 @@ pub struct Engine {
     active: std::sync::RwLock<String>,
     max_loaded: usize,
     flash_attn: bool,
+    vad: Mutex<Option<(String, Arc<SileroVad>)>>,
 }
 
 impl Engine {
@@ -156,7 +234,52 @@ impl Engine {
             active: std::sync::RwLock::new(active.to_string()),
             max_loaded: max_loaded.max(1),
             flash_attn: false,
+            vad: Mutex::new(None),
         }
+    }
+
+    /// The VAD model to use: `name`, or the catalog's Silero model when
+    /// installed, or the newest installed `silero-v*`.
+    pub fn vad_name(&self, name: Option<&str>) -> Option<String> {
+        if let Some(n) = name {
+            return Some(n.to_string());
+        }
+        let catalog = crate::models::catalog::VAD_MODEL;
+        if crate::models::model_path(&self.models_dir, catalog).is_file() {
+            return Some(catalog.to_string());
+        }
+        crate::models::list_installed(&self.models_dir)
+            .ok()?
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.starts_with("silero-v"))
+            .max()
+    }
+
+    /// The Silero VAD model ([`vad_name`](Self::vad_name)), loaded once;
+    /// `None` when none is installed.
+    pub fn vad(&self, name: Option<&str>) -> Result<Option<Arc<SileroVad>>, SttError> {
+        let Some(name) = self.vad_name(name) else {
+            return Ok(None);
+        };
+        let name = name.as_str();
+        let mut cached = self.vad.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((n, v)) = cached.as_ref() {
+            if n == name {
+                return Ok(Some(v.clone()));
+            }
+        }
+        if !crate::models::is_valid_name(name) {
+            return Err(SttError::InvalidModelName(name.to_string()));
+        }
+        let path = crate::models::model_path(&self.models_dir, name);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let vad = Arc::new(SileroVad::load(&path)?);
+        tracing::info!(model = name, "VAD model loaded");
+        *cached = Some((name.to_string(), vad.clone()));
+        Ok(Some(vad))
     }
 
     /// Loads models with flash attention on or off (`WHISPER_FLASH_ATTN`).
@@ -283,6 +406,7 @@ impl Engine {
             name: name.to_string(),
             multilingual: ctx.is_multilingual(),
             ctx,
+            states: Mutex::new(Vec::new()),
         });
         self.loads.fetch_add(1, Ordering::SeqCst);
         tracing::info!(
@@ -316,81 +440,41 @@ unsafe extern "C" fn progress_trampoline(
     p.store(progress, Ordering::Relaxed);
 }
 
-/// Transcribes 16 kHz mono samples. `abort` stops whisper between steps;
-/// `progress` receives the percentage done.
-pub fn transcribe(
-    model: &Model,
-    samples: &[f32],
-    opts: &TranscribeOptions,
-    abort: &AtomicBool,
-    progress: &AtomicI32,
-) -> Result<Transcription, SttError> {
-    if samples.is_empty() {
-        return Err(SttError::NoSamples);
-    }
-    let started = Instant::now();
-    let language = match (&opts.language, model.multilingual) {
-        (_, false) => Some("en"),
-        (Language::Auto, true) => None,
-        (Language::Code(c), true) => Some(c.as_str()),
-    };
-    let full = samples;
-    let (lo, hi) = if opts.trim_silence {
-        speech_bounds(samples)
-    } else {
-        (0, samples.len())
-    };
-    let samples = &samples[lo..hi];
-    let ctx = match opts.window {
-        Window::Clip => clip_audio_ctx(samples.len()),
-        Window::Full => None,
-    };
-    let mut run = run_whisper(model, samples, opts, language, ctx, abort, progress)?;
-    if ctx.is_some() && looks_repetitive(&run.0) {
-        tracing::info!(model = %model.name, "repetitive output with a clip-sized window; redoing with the full window");
-        run = run_whisper(model, samples, opts, language, None, abort, progress)?;
-    }
-    let (text, mut segments, detected) = run;
-    // Times are on the untrimmed timeline.
-    let offset = (lo as i64) * 1000 / 16_000;
-    for s in &mut segments {
-        s.start_ms += offset;
-        s.end_ms += offset;
-        for w in &mut s.words {
-            w.start_ms += offset;
-            w.end_ms += offset;
-        }
-    }
-    let samples = full;
-    progress.store(100, Ordering::Relaxed);
-    Ok(Transcription {
-        text,
-        language: detected.or_else(|| language.map(str::to_string)),
-        model: model.name.clone(),
-        segments,
-        duration_ms: samples.len() as u64 * 1000 / 16_000,
-        inference_ms: started.elapsed().as_millis() as u64,
-        prompt: opts.prompt.clone().filter(|p| !p.trim().is_empty()),
-    })
+/// What one whisper run over some audio gave: segments (times relative to
+/// that audio) and the language whisper used.
+pub struct Run {
+    pub segments: Vec<Segment>,
+    pub language: Option<String>,
 }
 
-type Run = (String, Vec<Segment>, Option<String>);
+impl Run {
+    /// The segments' text, joined.
+    pub fn text(&self) -> String {
+        self.segments
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
 
-fn run_whisper(
+/// One whisper run over `samples` on `state` with `threads` threads.
+/// `audio_ctx` sizes the encoder window (`None`: whisper's full 30 s);
+/// `progress`, when given, receives whisper's percentage.
+#[allow(clippy::too_many_arguments)]
+pub fn run_whisper(
     model: &Model,
+    state: &mut WhisperState,
     samples: &[f32],
     opts: &TranscribeOptions,
+    threads: usize,
     language: Option<&str>,
     audio_ctx: Option<i32>,
     abort: &AtomicBool,
-    progress: &AtomicI32,
+    progress: Option<&AtomicI32>,
 ) -> Result<Run, SttError> {
-    let mut state = model
-        .ctx
-        .create_state()
-        .map_err(|e| SttError::Inference(format!("cannot create state: {e}")))?;
     let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-    params.set_n_threads(opts.threads.max(1) as c_int);
+    params.set_n_threads(threads.max(1) as c_int);
     params.set_translate(opts.translate);
     params.set_print_special(false);
     params.set_print_progress(false);
@@ -410,8 +494,10 @@ fn run_whisper(
     unsafe {
         params.set_abort_callback(Some(abort_trampoline));
         params.set_abort_callback_user_data(abort as *const AtomicBool as *mut c_void);
-        params.set_progress_callback(Some(progress_trampoline));
-        params.set_progress_callback_user_data(progress as *const AtomicI32 as *mut c_void);
+        if let Some(progress) = progress {
+            params.set_progress_callback(Some(progress_trampoline));
+            params.set_progress_callback_user_data(progress as *const AtomicI32 as *mut c_void);
+        }
     }
     let result = state.full(params, samples);
     if abort.load(Ordering::Relaxed) {
@@ -428,7 +514,7 @@ fn run_whisper(
         if text.is_empty() {
             continue;
         }
-        let eot = model.ctx.token_eot();
+        let eot = model.eot();
         let (mut tokens, mut logprob) = (Vec::new(), 0.0f32);
         let mut words: Vec<super::Word> = Vec::new();
         for i in 0..seg.n_tokens() {
@@ -446,12 +532,14 @@ fn run_whisper(
                         Some(w) if !piece.starts_with(' ') => {
                             w.word.push_str(&piece);
                             w.end_ms = w.end_ms.max(t1);
+                            w.tokens.push(data.id);
                         }
                         _ if piece.trim().is_empty() => {}
                         _ => words.push(super::Word {
                             word: piece.trim_start().to_string(),
                             start_ms: t0,
                             end_ms: t1.max(t0),
+                            tokens: vec![data.id],
                         }),
                     }
                 }
@@ -471,13 +559,8 @@ fn run_whisper(
             words,
         });
     }
-    let text = segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let detected = whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
-    Ok((text, segments, detected))
+    let language = whisper_rs::get_lang_str(state.full_lang_id_from_state()).map(str::to_string);
+    Ok(Run { segments, language })
 }
 
 #[cfg(test)]

@@ -1,15 +1,22 @@
-//! Speech to text: the in-process whisper engine (models loaded once and
-//! shared), the transcript types, subtitle formats, and the `stt` job worker.
+//! Speech to text: the in-process whisper engine (models and whisper states
+//! loaded once and shared), voice activity detection, chunking and the
+//! transcription pipeline, the transcript types, subtitle formats, and the
+//! `stt` job worker.
 
+pub mod chunk;
 mod engine;
+pub mod filter;
 pub mod format;
+mod pipeline;
 pub mod prompt;
+pub mod vad;
 pub mod worker;
 
 pub use engine::{
-    clip_audio_ctx, looks_repetitive, transcribe as engine_transcribe, Engine, Model,
-    TranscribeOptions, Window,
+    clip_audio_ctx, looks_repetitive, run_whisper, Engine, Model, Run, TranscribeOptions, Window,
 };
+pub use pipeline::transcribe;
+pub use vad::{SileroVad, VadMode, VadOverrides, VadSettings};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +46,9 @@ pub struct Word {
     pub word: String,
     pub start_ms: i64,
     pub end_ms: i64,
+    /// The word's token ids (kept with its segment, not stored per word).
+    #[serde(skip)]
+    pub tokens: Vec<i32>,
 }
 
 /// What whisper produced for one recording.
@@ -54,6 +64,9 @@ pub struct Transcription {
     /// The initial prompt whisper was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    /// No speech was found (the text is empty on purpose).
+    #[serde(default)]
+    pub no_speech: bool,
 }
 
 /// Errors of the engine.

@@ -2,11 +2,11 @@
 //! model on a blocking thread, then in one transaction store the transcript,
 //! mark the event transcribed, enqueue its `extract` job and complete the job.
 
-use super::engine::transcribe;
-use super::{Engine, SttError, TranscribeOptions};
-use crate::audio::{decode_file, AudioError};
+use super::{Engine, SttError};
+use crate::audio::AudioError;
 use crate::config::{Language, Settings};
 use crate::events::{self, EventStatus};
+use crate::jobs::{transcribe_file, FileError, FileRequest};
 use crate::queue::{
     EnqueueOptions, FailOutcome, FailedJob, Handler, Job, JobContext, JobError, JobKind, Queue,
 };
@@ -31,6 +31,15 @@ impl From<AudioError> for JobError {
             JobError::retryable(e.to_string())
         } else {
             JobError::permanent(e.to_string())
+        }
+    }
+}
+
+impl From<FileError> for JobError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Audio(a) => a.into(),
+            FileError::Stt(s) => s.into(),
         }
     }
 }
@@ -85,14 +94,6 @@ impl SttWorker {
             Some(l) => Language::parse(l).map_err(JobError::permanent)?,
             None => self.settings.language.clone(),
         };
-        let opts = TranscribeOptions {
-            language,
-            prompt: None,
-            threads: self.settings.threads,
-            translate: ev.task == "translate",
-            window: self.settings.window,
-            trim_silence: self.settings.trim_silence,
-        };
         let abort = Arc::new(AtomicBool::new(false));
         let watcher = {
             let (abort, cancel) = (abort.clone(), ctx.cancel.clone());
@@ -101,30 +102,34 @@ impl SttWorker {
                 abort.store(true, Ordering::Relaxed);
             })
         };
-        let glossary = self.settings.glossary.clone();
-        let initial = self.settings.initial_prompt.clone();
-        let upload_prompt = ev.prompt.clone();
-        let (engine, max_secs, progress) = (
+        let (engine, settings, progress) = (
             self.engine.clone(),
-            self.settings.max_audio_seconds,
+            self.settings.clone(),
             ctx.progress.clone(),
         );
+        let (prompt, translate) = (ev.prompt.clone(), ev.task == "translate");
+        let settings = match ev.vad_options.as_deref() {
+            None => settings,
+            Some(json) => {
+                let o: crate::stt::VadOverrides = serde_json::from_str(json)
+                    .map_err(|e| JobError::permanent(format!("stored VAD options: {e}")))?;
+                let mut s = (*settings).clone();
+                s.vad = s.vad.with(&o);
+                Arc::new(s)
+            }
+        };
         let started = Instant::now();
-        let work = tokio::task::spawn_blocking(
-            move || -> Result<(super::Transcription, crate::audio::AudioInfo), JobError> {
-                let audio = decode_file(&path, max_secs)?;
-                let model = engine.model(&model_name)?;
-                let mut opts = opts;
-                opts.prompt = super::prompt::build(
-                    &glossary,
-                    initial.as_deref(),
-                    upload_prompt.as_deref(),
-                    |p| model.fits_prompt(p),
-                );
-                let t = transcribe(&model, &audio.samples, &opts, &abort, &progress)?;
-                Ok((t, audio.info))
-            },
-        )
+        let work = tokio::task::spawn_blocking(move || {
+            let req = FileRequest {
+                path: &path,
+                model: &model_name,
+                language,
+                prompt: prompt.as_deref(),
+                translate,
+                threads: settings.threads,
+            };
+            transcribe_file(&engine, &settings, &req, &abort, &progress)
+        })
         .await;
         watcher.abort();
         let (mut t, info) = match work {

@@ -184,6 +184,57 @@ pub fn assert_says(reference: &str, hyp: &str) {
     );
 }
 
+/// A WAV made by sox at 16 kHz mono: `args` go after the output file
+/// (`synth 10 pinknoise`, …), or `inputs` are concatenated when given.
+pub fn sox(inputs: &[&Path], args: &[&str]) -> PathBuf {
+    let key = format!("{inputs:?}{args:?}");
+    let path = fixtures_dir().join(format!("{:x}-sox.wav", hash(&key)));
+    if !path.exists() {
+        let tmp = fixtures_dir().join(format!("tmp-{}.wav", uuid_like()));
+        let mut cmd = Command::new("sox");
+        if inputs.is_empty() {
+            cmd.args(["-n", "-r", "16000", "-c", "1"]);
+        } else {
+            cmd.args(inputs);
+            cmd.args(["-r", "16000", "-c", "1"]);
+        }
+        run(cmd.arg(&tmp).args(args));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// `secs` of digital silence at espeak-ng's rate (22.05 kHz), so that it
+/// concatenates with generated speech.
+pub fn silence(secs: f32) -> PathBuf {
+    let path = fixtures_dir().join(format!("silence-{secs}.wav"));
+    if !path.exists() {
+        let tmp = fixtures_dir().join(format!("tmp-{}.wav", uuid_like()));
+        run(Command::new("sox")
+            .args(["-n", "-r", "22050", "-c", "1", "-b", "16"])
+            .arg(&tmp)
+            .args(["trim", "0", &secs.to_string()]));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// Where speech starts in a WAV: the first 10 ms louder than −40 dBFS.
+pub fn speech_onset_ms(wav: &Path) -> i64 {
+    let mut r = hound::WavReader::open(wav).unwrap();
+    let spec = r.spec();
+    let samples: Vec<f32> = r
+        .samples::<i16>()
+        .map(|s| s.unwrap() as f32 / 32768.0)
+        .collect();
+    let win = (spec.sample_rate as usize / 100) * spec.channels as usize;
+    let at = samples
+        .chunks(win)
+        .position(|w| (w.iter().map(|v| v * v).sum::<f32>() / w.len() as f32).sqrt() > 0.01)
+        .unwrap_or(0);
+    at as i64 * 10
+}
+
 /// `input` repeated `times` times (sox), for long recordings.
 pub fn repeated(input: &Path, times: usize) -> PathBuf {
     let path = fixtures_dir().join(format!(
@@ -211,7 +262,7 @@ pub fn whisper_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Decodes `audio` and transcribes it in process with `model` (2 threads,
-/// default window), one whisper run at a time in this binary.
+/// default window, no VAD), one whisper run at a time in this binary.
 pub fn transcribe_with(
     model: &susurro::stt::Model,
     audio: &Path,
@@ -225,8 +276,13 @@ pub fn transcribe_with(
         translate: false,
         window: susurro::stt::Window::Clip,
         trim_silence: true,
+        vad: susurro::stt::VadSettings {
+            mode: susurro::stt::VadMode::Off,
+            ..Default::default()
+        },
+        parallel: None,
     };
     let (abort, progress) = (Default::default(), Default::default());
     let _one_at_a_time = whisper_lock();
-    susurro::stt::engine_transcribe(model, &pcm, &opts, &abort, &progress).unwrap()
+    susurro::stt::transcribe(model, None, &pcm, &opts, &abort, &progress).unwrap()
 }

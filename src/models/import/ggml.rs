@@ -20,11 +20,13 @@ pub const QK8_0: usize = 32;
 pub enum GgmlType {
     F32 = 0,
     F16 = 1,
+    Q4_0 = 2,
+    Q5_0 = 6,
     Q8_0 = 8,
 }
 
 /// whisper.cpp's hyper-parameters, in header order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HParams {
     pub n_vocab: i32,
     pub n_audio_ctx: i32,
@@ -108,8 +110,56 @@ pub fn write_tensor(
             w.write_all(&buf)?;
         }
         GgmlType::Q8_0 => w.write_all(&quantize_q8_0(data))?,
+        GgmlType::Q5_0 => w.write_all(&quantize_q5_0(data))?,
+        GgmlType::Q4_0 => w.write_all(&quantize_q4_0(data))?,
     }
     Ok(())
+}
+
+/// The value of largest magnitude in a block, with its sign.
+fn signed_max(block: &[f32]) -> f32 {
+    block
+        .iter()
+        .fold(0.0f32, |m, &v| if v.abs() > m.abs() { v } else { m })
+}
+
+/// ggml's reference Q4_0: per block of 32, an f16 scale `d = max / -8`,
+/// then 16 bytes of 4-bit values `x / d + 8` (low nibbles: the first 16).
+pub fn quantize_q4_0(data: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / QK8_0 * 18);
+    for block in data.chunks(QK8_0) {
+        let d = signed_max(block) / -8.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&f16::from_f32(d).to_le_bytes());
+        let q = |v: f32| ((v * id + 8.5) as i8).min(15) as u8;
+        for j in 0..QK8_0 / 2 {
+            out.push(q(block[j]) | (q(block[j + QK8_0 / 2]) << 4));
+        }
+    }
+    out
+}
+
+/// ggml's reference Q5_0: per block of 32, an f16 scale `d = max / -16`,
+/// the 32 fifth bits (u32), then 16 bytes of low nibbles of `x / d + 16`.
+pub fn quantize_q5_0(data: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / QK8_0 * 22);
+    for block in data.chunks(QK8_0) {
+        let d = signed_max(block) / -16.0;
+        let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+        out.extend_from_slice(&f16::from_f32(d).to_le_bytes());
+        let q = |v: f32| ((v * id + 16.5) as i8).min(31) as u8;
+        let mut qh = 0u32;
+        let mut qs = [0u8; QK8_0 / 2];
+        for j in 0..QK8_0 / 2 {
+            let (a, b) = (q(block[j]), q(block[j + QK8_0 / 2]));
+            qs[j] = (a & 0x0F) | ((b & 0x0F) << 4);
+            qh |= u32::from((a & 0x10) >> 4) << j;
+            qh |= u32::from((b & 0x10) >> 4) << (j + QK8_0 / 2);
+        }
+        out.extend_from_slice(&qh.to_le_bytes());
+        out.extend_from_slice(&qs);
+    }
+    out
 }
 
 /// ggml's reference Q8_0: per block of 32, an f16 scale `d = amax / 127`

@@ -8,6 +8,7 @@
 pub mod ct2;
 pub mod ggml;
 pub mod mel;
+pub mod silero;
 mod tensors;
 pub mod vocab;
 
@@ -68,6 +69,30 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
 pub enum Quantize {
     /// ggml Q8_0 for 2-D weight matrices.
     Q8_0,
+    /// ggml Q5_0 (5-bit blocks).
+    Q5_0,
+    /// ggml Q4_0 (4-bit blocks).
+    Q4_0,
+}
+
+impl Quantize {
+    /// whisper.cpp's `ftype` for a file mostly of this type.
+    fn ftype(self) -> i32 {
+        let t = match self {
+            Self::Q8_0 => 7,
+            Self::Q5_0 => 8,
+            Self::Q4_0 => 2,
+        };
+        t + 1000 * GGML_QNT_VERSION
+    }
+
+    fn ggml_type(self) -> GgmlType {
+        match self {
+            Self::Q8_0 => GgmlType::Q8_0,
+            Self::Q5_0 => GgmlType::Q5_0,
+            Self::Q4_0 => GgmlType::Q4_0,
+        }
+    }
 }
 
 impl std::str::FromStr for Quantize {
@@ -75,8 +100,10 @@ impl std::str::FromStr for Quantize {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "q8_0" => Ok(Self::Q8_0),
+            "q5_0" => Ok(Self::Q5_0),
+            "q4_0" => Ok(Self::Q4_0),
             other => Err(format!(
-                "unsupported quantization {other:?} (supported: q8_0)"
+                "unsupported quantization {other:?} (supported: q8_0, q5_0, q4_0)"
             )),
         }
     }
@@ -98,6 +125,7 @@ pub struct ImportOptions {
 pub struct ImportReport {
     pub name: String,
     pub path: PathBuf,
+    /// The Whisper model's hyper-parameters (default for a VAD model).
     pub hparams: HParams,
     pub tensors: usize,
     pub bytes: u64,
@@ -129,7 +157,7 @@ pub fn import(
     let mut hp = tensors::hparams(&model)?;
     hp.ftype = match opts.quantize {
         None => 1,
-        Some(Quantize::Q8_0) => 7 + 1000 * GGML_QNT_VERSION,
+        Some(q) => q.ftype(),
     };
     if vocab.len() > hp.n_vocab as usize {
         return Err(ImportError::Format(format!(
@@ -158,7 +186,7 @@ pub fn import(
     ggml::write_header(&mut w, &hp, &filters, &vocab).map_err(io_err(&tmp.path))?;
     let matrix_type = match opts.quantize {
         None => GgmlType::F16,
-        Some(Quantize::Q8_0) => GgmlType::Q8_0,
+        Some(q) => q.ggml_type(),
     };
     let mut count = 0;
     tensors::for_each(&model, &hp, |t| {
@@ -167,9 +195,10 @@ pub fn import(
             tensors::Kind::Conv => GgmlType::F16,
             tensors::Kind::F32 => GgmlType::F32,
         };
-        if ty == GgmlType::Q8_0 && t.shape.last().copied().unwrap_or(0) % ggml::QK8_0 != 0 {
+        let quantized = !matches!(ty, GgmlType::F16 | GgmlType::F32);
+        if quantized && t.shape.last().copied().unwrap_or(0) % ggml::QK8_0 != 0 {
             return Err(ImportError::Unsupported(format!(
-                "{}: row length {:?} is not a multiple of 32, q8_0 cannot hold it",
+                "{}: row length {:?} is not a multiple of 32, a quantized block cannot hold it",
                 t.name,
                 t.shape.last()
             )));

@@ -1,0 +1,272 @@
+//! Silero VAD weights, as the `silero-vad` 6.x wheel ships them
+//! (`silero_vad/data/silero_vad_16k.safetensors`: 15 f32 tensors), into
+//! whisper.cpp's ggml VAD model: the header whisper.cpp's
+//! `whisper_vad_init_with_params` reads (model type, version, window and
+//! context, the encoder's four convolutions, LSTM and final convolution
+//! sizes) and the tensors under whisper.cpp's names, convolution weights in
+//! f16, the rest f32, in the order whisper.cpp's own converter writes them
+//! (the file has the published `ggml-silero-v6.2.0.bin`'s exact size; the
+//! 6.2.1–6.2.3 wheels carry retrained weights, so its bytes differ).
+
+use super::ggml::{self, GgmlType};
+use super::{io_err, ImportError, ImportReport, TempFile};
+use std::collections::HashMap;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// (safetensors name, whisper.cpp name, numpy shape, f16?) in file order.
+const TENSORS: &[(&str, &str, &[usize], bool)] = &[
+    (
+        "conv1.weight",
+        "_model.encoder.0.reparam_conv.weight",
+        &[128, 129, 3],
+        true,
+    ),
+    (
+        "conv1.bias",
+        "_model.encoder.0.reparam_conv.bias",
+        &[128],
+        false,
+    ),
+    (
+        "conv2.weight",
+        "_model.encoder.1.reparam_conv.weight",
+        &[64, 128, 3],
+        true,
+    ),
+    (
+        "conv2.bias",
+        "_model.encoder.1.reparam_conv.bias",
+        &[64],
+        false,
+    ),
+    (
+        "conv3.weight",
+        "_model.encoder.2.reparam_conv.weight",
+        &[64, 64, 3],
+        true,
+    ),
+    (
+        "conv3.bias",
+        "_model.encoder.2.reparam_conv.bias",
+        &[64],
+        false,
+    ),
+    (
+        "conv4.weight",
+        "_model.encoder.3.reparam_conv.weight",
+        &[128, 64, 3],
+        true,
+    ),
+    (
+        "conv4.bias",
+        "_model.encoder.3.reparam_conv.bias",
+        &[128],
+        false,
+    ),
+    (
+        "lstm_cell.weight_ih",
+        "_model.decoder.rnn.weight_ih",
+        &[512, 128],
+        false,
+    ),
+    (
+        "lstm_cell.weight_hh",
+        "_model.decoder.rnn.weight_hh",
+        &[512, 128],
+        false,
+    ),
+    (
+        "lstm_cell.bias_ih",
+        "_model.decoder.rnn.bias_ih",
+        &[512],
+        false,
+    ),
+    (
+        "lstm_cell.bias_hh",
+        "_model.decoder.rnn.bias_hh",
+        &[512],
+        false,
+    ),
+    (
+        "final_conv.weight",
+        "_model.decoder.decoder.2.weight",
+        &[128],
+        true,
+    ),
+    (
+        "final_conv.bias",
+        "_model.decoder.decoder.2.bias",
+        &[],
+        false,
+    ),
+    (
+        "stft_conv.weight",
+        "_model.stft.forward_basis_buffer",
+        &[258, 1, 256],
+        true,
+    ),
+];
+
+/// Encoder convolutions: (in, out, kernel).
+const ENCODER: [(i32, i32, i32); 4] = [(129, 128, 3), (128, 64, 3), (64, 64, 3), (64, 128, 3)];
+
+/// One f32 tensor of a safetensors file.
+struct Entry {
+    shape: Vec<usize>,
+    data: Vec<f32>,
+}
+
+/// Parses a safetensors file: a little-endian u64 header length, a JSON
+/// header `{name: {dtype, shape, data_offsets}}`, then the data. Every
+/// offset is checked against the file.
+fn parse(bytes: &[u8]) -> Result<HashMap<String, Entry>, ImportError> {
+    let bad = |m: &str| ImportError::Format(format!("safetensors: {m}"));
+    let n = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        .ok_or_else(|| bad("shorter than its header length"))?;
+    let end = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| bad("header length past the end of the file"))?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..end]).map_err(|e| bad(&e.to_string()))?;
+    let data = &bytes[end..];
+    let mut out = HashMap::new();
+    for (name, v) in header {
+        if name == "__metadata__" {
+            continue;
+        }
+        if v["dtype"] != "F32" {
+            return Err(ImportError::Unsupported(format!(
+                "{name}: dtype {} (expected F32)",
+                v["dtype"]
+            )));
+        }
+        let shape: Vec<usize> = serde_json::from_value(v["shape"].clone())
+            .map_err(|_| bad(&format!("{name}: bad shape")))?;
+        let offs: [usize; 2] = serde_json::from_value(v["data_offsets"].clone())
+            .map_err(|_| bad(&format!("{name}: bad data_offsets")))?;
+        let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        let raw = data
+            .get(offs[0]..offs[1])
+            .filter(|r| Some(r.len()) == elements.and_then(|e| e.checked_mul(4)))
+            .ok_or_else(|| {
+                bad(&format!(
+                    "{name}: data outside the file or of the wrong size"
+                ))
+            })?;
+        let values = raw
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        out.insert(
+            name,
+            Entry {
+                shape,
+                data: values,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn i32le(w: &mut impl Write, v: i32) -> std::io::Result<()> {
+    w.write_all(&v.to_le_bytes())
+}
+
+/// whisper.cpp's VAD header.
+fn write_header(w: &mut impl Write, version: [i32; 3]) -> std::io::Result<()> {
+    w.write_all(&ggml::GGML_MAGIC.to_le_bytes())?;
+    let kind = b"silero-16k";
+    i32le(w, kind.len() as i32)?;
+    w.write_all(kind)?;
+    for v in version {
+        i32le(w, v)?;
+    }
+    i32le(w, 512)?; // window (samples per probability)
+    i32le(w, 64)?; // context carried between windows
+    i32le(w, ENCODER.len() as i32)?;
+    for (i, o, k) in ENCODER {
+        for v in [i, o, k] {
+            i32le(w, v)?;
+        }
+    }
+    for v in [128, 128, 128, 1] {
+        // LSTM input and hidden size, final convolution in and out
+        i32le(w, v)?;
+    }
+    Ok(())
+}
+
+/// Parses `x.y.z`.
+pub fn parse_version(s: &str) -> Result<[i32; 3], String> {
+    let parts: Vec<i32> = s
+        .split('.')
+        .map(|p| {
+            p.parse::<i32>()
+                .map_err(|_| format!("invalid version {s:?}"))
+        })
+        .collect::<Result<_, _>>()?;
+    <[i32; 3]>::try_from(parts).map_err(|_| format!("expected major.minor.patch, got {s:?}"))
+}
+
+/// Reads `src` (`silero_vad_16k.safetensors`) and writes
+/// `dest_dir/ggml-<name>.bin`; `version` is recorded in the header.
+pub fn import_silero(
+    src: &Path,
+    dest_dir: &Path,
+    name: &str,
+    version: [i32; 3],
+    force: bool,
+) -> Result<ImportReport, ImportError> {
+    if !crate::models::is_valid_name(name) {
+        return Err(ImportError::InvalidName(name.to_string()));
+    }
+    let bytes = std::fs::read(src).map_err(io_err(src))?;
+    let tensors = parse(&bytes)?;
+    for (from, _, shape, _) in TENSORS {
+        let t = tensors
+            .get(*from)
+            .ok_or_else(|| ImportError::MissingVariable(from.to_string()))?;
+        let elements: usize = shape.iter().product();
+        if t.data.len() != elements {
+            return Err(ImportError::UnexpectedShape {
+                name: from.to_string(),
+                got: t.shape.clone(),
+                expected: shape.to_vec(),
+            });
+        }
+    }
+    std::fs::create_dir_all(dest_dir).map_err(io_err(dest_dir))?;
+    let dest = dest_dir.join(crate::models::file_name(name));
+    if dest.exists() && !force {
+        return Err(ImportError::DestinationExists(dest));
+    }
+    let tmp = TempFile::new(dest_dir, name)?;
+    let file = std::fs::File::create(&tmp.path).map_err(io_err(&tmp.path))?;
+    let mut w = BufWriter::new(file);
+    write_header(&mut w, version).map_err(io_err(&tmp.path))?;
+    for (from, to, shape, half) in TENSORS {
+        let ty = if *half { GgmlType::F16 } else { GgmlType::F32 };
+        let data = &tensors[*from].data;
+        ggml::write_tensor(&mut w, to, shape, ty, data).map_err(io_err(&tmp.path))?;
+    }
+    let file = w.into_inner().map_err(|e| ImportError::Io {
+        path: tmp.path.clone(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(io_err(&tmp.path))?;
+    let size = file.metadata().map_err(io_err(&tmp.path))?.len();
+    drop(file);
+    tmp.persist(&dest)?;
+    Ok(ImportReport {
+        name: name.to_string(),
+        path: dest,
+        hparams: ggml::HParams::default(),
+        tensors: TENSORS.len(),
+        bytes: size,
+    })
+}

@@ -1,0 +1,319 @@
+//! One recording to one transcript: find the speech (Silero VAD, or the
+//! energy pause finder), cut it into chunks of at most
+//! `WHISPER_CHUNK_SECONDS`, transcribe the chunks with a clip-sized encoder
+//! window — several at once on separate whisper states when the job has
+//! more than one thread — then put the segments back on the recording's
+//! timeline and drop what whisper writes over non-speech. A recording
+//! without speech gives an empty transcript with `no_speech` set.
+
+use super::chunk::{self, Chunk};
+use super::engine::{
+    chunk_audio_ctx, clip_audio_ctx, looks_repetitive, run_whisper, speech_bounds, Model, Run,
+};
+use super::vad::{energy_speech, SileroVad, VadMode};
+use super::{filter, Segment, SttError, TranscribeOptions, Transcription, Window};
+use crate::config::Language;
+use crate::progress::Progress;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+const RATE: usize = 16_000;
+
+/// Transcribes 16 kHz mono samples. `vad` is the loaded Silero model, if
+/// any; `abort` stops whisper between steps; `progress` counts chunks.
+pub fn transcribe(
+    model: &Model,
+    vad: Option<&SileroVad>,
+    samples: &[f32],
+    opts: &TranscribeOptions,
+    abort: &AtomicBool,
+    progress: &Progress,
+) -> Result<Transcription, SttError> {
+    if samples.is_empty() {
+        return Err(SttError::NoSamples);
+    }
+    let started = Instant::now();
+    let language = match (&opts.language, model.is_multilingual()) {
+        (_, false) => Some("en"),
+        (Language::Auto, true) => None,
+        (Language::Code(c), true) => Some(c.as_str()),
+    };
+    let t_vad = Instant::now();
+    let regions = speech_regions(vad, samples, opts)?;
+    tracing::debug!(
+        ms = t_vad.elapsed().as_millis() as u64,
+        regions = regions.len(),
+        "speech found"
+    );
+    let chunks = match opts.vad.mode {
+        // Without VAD: whisper over the whole recording, as one piece.
+        VadMode::Off => vec![Chunk {
+            pieces: regions.clone(),
+        }],
+        _ => {
+            let mut chunks = chunk::plan(
+                samples,
+                &regions,
+                opts.vad.max_chunk(),
+                opts.parallel.unwrap_or(opts.threads),
+            );
+            if let [one] = chunks.as_mut_slice() {
+                *one = whole_span(one, samples.len(), opts.vad.max_chunk());
+            }
+            chunks
+        }
+    };
+    progress.plan(chunks.len() as u32);
+    let runs = run_chunks(model, samples, &chunks, opts, language, abort, progress)?;
+    let mut segments = Vec::new();
+    let mut spoken: Vec<(usize, Option<String>)> = Vec::new();
+    for (c, run) in chunks.iter().zip(runs) {
+        spoken.push((c.len(), run.language.clone()));
+        segments.extend(run.segments.into_iter().flat_map(|s| on_timeline(c, s)));
+    }
+    let segments = filter::speech_only(segments);
+    progress.set_percent(100);
+    let text = segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Transcription {
+        no_speech: segments.is_empty(),
+        text,
+        language: majority_language(&spoken).or_else(|| language.map(str::to_string)),
+        model: model.name.clone(),
+        segments,
+        duration_ms: samples.len() as u64 * 1000 / RATE as u64,
+        inference_ms: started.elapsed().as_millis() as u64,
+        prompt: opts.prompt.clone().filter(|p| !p.trim().is_empty()),
+    })
+}
+
+/// Speech that fits in one chunk keeps more audio around each region
+/// (`SHORT_EXTRA_PAD` more on each side, up to the chunk length): a short
+/// clip cut too close to its words loses accuracy (measured on the short
+/// clips of ../shared/eval), and the extra audio costs little.
+fn whole_span(one: &Chunk, len: usize, max: usize) -> Chunk {
+    const SHORT_EXTRA_PAD: usize = RATE / 5;
+    let mut pieces: Vec<Range<usize>> = Vec::with_capacity(one.pieces.len());
+    for p in &one.pieces {
+        let r = p.start.saturating_sub(SHORT_EXTRA_PAD)..(p.end + SHORT_EXTRA_PAD).min(len);
+        match pieces.last_mut() {
+            Some(last) if r.start <= last.end => last.end = r.end,
+            _ => pieces.push(r),
+        }
+    }
+    let wider = Chunk { pieces };
+    if wider.len() <= max.max(one.len()) {
+        wider
+    } else {
+        one.clone()
+    }
+}
+
+/// Where the speech is, by the configured mode.
+fn speech_regions(
+    vad: Option<&SileroVad>,
+    samples: &[f32],
+    opts: &TranscribeOptions,
+) -> Result<Vec<Range<usize>>, SttError> {
+    Ok(match (opts.vad.mode, vad) {
+        (VadMode::Off, _) => {
+            let (lo, hi) = if opts.trim_silence {
+                speech_bounds(samples)
+            } else {
+                (0, samples.len())
+            };
+            std::iter::once(lo..hi).collect()
+        }
+        (VadMode::On | VadMode::Auto, Some(v)) => v.speech(samples, &opts.vad, opts.threads)?,
+        (VadMode::On, None) => {
+            return Err(SttError::ModelMissing(format!(
+                "WHISPER_VAD=on but no VAD model ({}) is installed: run `susurro models pull {}` \
+                 or import Silero weights with `susurro models import <silero_vad_16k.safetensors>`",
+                opts.vad.model.as_deref().unwrap_or("silero-v*"),
+                crate::models::catalog::VAD_MODEL
+            )))
+        }
+        (VadMode::Auto, None) => energy_speech(samples, &opts.vad),
+    })
+}
+
+/// Transcribes every chunk, `min(threads, chunks)` at a time, each on its
+/// own whisper state with an equal share of the threads.
+fn run_chunks(
+    model: &Model,
+    samples: &[f32],
+    chunks: &[Chunk],
+    opts: &TranscribeOptions,
+    language: Option<&str>,
+    abort: &AtomicBool,
+    progress: &Progress,
+) -> Result<Vec<Run>, SttError> {
+    let workers = opts
+        .parallel
+        .unwrap_or(opts.threads)
+        .clamp(1, opts.threads.max(1))
+        .min(chunks.len())
+        .max(1);
+    let threads = (opts.threads.max(1) / workers).max(1);
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Run, SttError>>>> =
+        chunks.iter().map(|_| Mutex::new(None)).collect();
+    let single = chunks.len() == 1;
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut state = match model.state() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        abort_with(&results, &next, e);
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= chunks.len() || abort.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let audio = chunks[i].samples(samples);
+                    let percent = single.then(|| progress.percent_cell());
+                    let run = run_chunk(
+                        model, &mut state, &audio, opts, threads, language, abort, percent, single,
+                    );
+                    let failed = run.is_err();
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
+                    if failed {
+                        return;
+                    }
+                    progress.step_done();
+                }
+            });
+        }
+    });
+    if abort.load(Ordering::Relaxed) {
+        return Err(SttError::Aborted);
+    }
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or(Err(SttError::Aborted))
+        })
+        .collect()
+}
+
+/// Records `e` for the first chunk not yet taken and stops the others.
+fn abort_with(results: &[Mutex<Option<Result<Run, SttError>>>], next: &AtomicUsize, e: SttError) {
+    let i = next.fetch_add(results.len(), Ordering::SeqCst);
+    if let Some(slot) = results.get(i) {
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Err(e));
+    }
+}
+
+/// One chunk with the clip-sized window (`whole`: the chunk is all of the
+/// recording's speech); a repetitive result is redone with whisper's full
+/// window.
+#[allow(clippy::too_many_arguments)]
+fn run_chunk(
+    model: &Model,
+    state: &mut whisper_rs::WhisperState,
+    audio: &[f32],
+    opts: &TranscribeOptions,
+    threads: usize,
+    language: Option<&str>,
+    abort: &AtomicBool,
+    percent: Option<&std::sync::atomic::AtomicI32>,
+    whole: bool,
+) -> Result<Run, SttError> {
+    // Without VAD a short clip keeps the wider margin it needs; speech cut by
+    // VAD (padded) takes the tighter one (measured: same or better WER).
+    let ctx = match (opts.window, whole && opts.vad.mode == VadMode::Off) {
+        (Window::Full, _) => None,
+        (Window::Clip, true) => clip_audio_ctx(audio.len()),
+        (Window::Clip, false) => chunk_audio_ctx(audio.len()),
+    };
+    let run = run_whisper(
+        model, state, audio, opts, threads, language, ctx, abort, percent,
+    )?;
+    if ctx.is_some() && looks_repetitive(&run.text()) {
+        tracing::info!(model = %model.name, "repetitive output with a clip-sized window; redoing with the full window");
+        return run_whisper(
+            model, state, audio, opts, threads, language, None, abort, percent,
+        );
+    }
+    Ok(run)
+}
+
+/// A segment of chunk `c` on the recording's timeline. A segment whose
+/// words come from different pieces of the chunk (speech separated by a
+/// pause that was left out) is split there, so that each stretch of speech
+/// starts its own segment at its own time.
+fn on_timeline(c: &Chunk, s: Segment) -> Vec<Segment> {
+    let at = |ms: i64| (ms.max(0) as usize * RATE / 1000).min(c.len());
+    let map = |ms: i64, start: bool| (c.to_source(at(ms), start) * 1000 / RATE) as i64;
+    let mut parts: Vec<(usize, Vec<super::Word>)> = Vec::new();
+    for w in &s.words {
+        let piece = c.piece_at(at(w.start_ms));
+        match parts.last_mut() {
+            Some((p, words)) if *p == piece => words.push(w.clone()),
+            _ => parts.push((piece, vec![w.clone()])),
+        }
+    }
+    if parts.len() <= 1 {
+        let mut s = s;
+        s.start_ms = map(s.start_ms, true);
+        s.end_ms = map(s.end_ms, false).max(s.start_ms);
+        for w in &mut s.words {
+            w.start_ms = map(w.start_ms, true);
+            w.end_ms = map(w.end_ms, false).max(w.start_ms);
+        }
+        return vec![s];
+    }
+    parts
+        .into_iter()
+        .map(|(_, words)| {
+            let words: Vec<super::Word> = words
+                .into_iter()
+                .map(|mut w| {
+                    w.start_ms = map(w.start_ms, true);
+                    w.end_ms = map(w.end_ms, false).max(w.start_ms);
+                    w
+                })
+                .collect();
+            Segment {
+                start_ms: words.first().map_or(0, |w| w.start_ms),
+                end_ms: words.last().map_or(0, |w| w.end_ms),
+                text: words
+                    .iter()
+                    .map(|w| w.word.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                tokens: words
+                    .iter()
+                    .flat_map(|w| w.tokens.iter().copied())
+                    .collect(),
+                avg_logprob: s.avg_logprob,
+                no_speech_prob: s.no_speech_prob,
+                words,
+            }
+        })
+        .collect()
+}
+
+/// The language spoken in most of the audio.
+fn majority_language(spoken: &[(usize, Option<String>)]) -> Option<String> {
+    let mut by: Vec<(String, usize)> = Vec::new();
+    for (len, lang) in spoken {
+        let Some(lang) = lang else { continue };
+        match by.iter_mut().find(|(l, _)| l == lang) {
+            Some((_, n)) => *n += len,
+            None => by.push((lang.clone(), *len)),
+        }
+    }
+    by.into_iter().max_by_key(|(_, n)| *n).map(|(l, _)| l)
+}
