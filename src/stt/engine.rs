@@ -143,12 +143,12 @@ pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
     audio_ctx_with(samples, 128, 256)
 }
 
-/// Encoder frames for a chunk cut by speech detection: the speech regions
-/// already carry padding, so a 64-frame margin rounded to 64 keeps the
-/// accuracy of the wider rule (measured with `scripts/bench-peer --long`
-/// and `scripts/eval-wer`) with less encoder work.
+/// Encoder frames for speech cut by speech detection: the regions already
+/// carry padding, so a 32-frame margin rounded to 32 keeps the accuracy of
+/// the wider rule (measured with `scripts/bench-peer --long` and
+/// `scripts/eval-wer`, see BENCHMARKS.md) with less encoder work.
 pub fn chunk_audio_ctx(samples: usize) -> Option<i32> {
-    audio_ctx_with(samples, 64, 64)
+    audio_ctx_with(samples, 32, 32)
 }
 
 fn audio_ctx_with(samples: usize, margin: usize, round: usize) -> Option<i32> {

@@ -97,7 +97,7 @@ pub fn transcribe(
 /// clip cut too close to its words loses accuracy (measured on the short
 /// clips of ../shared/eval), and the extra audio costs little.
 fn whole_span(one: &Chunk, len: usize, max: usize) -> Chunk {
-    const SHORT_EXTRA_PAD: usize = RATE / 5;
+    const SHORT_EXTRA_PAD: usize = RATE / 5; // 200 ms
     let mut pieces: Vec<Range<usize>> = Vec::with_capacity(one.pieces.len());
     for p in &one.pieces {
         let r = p.start.saturating_sub(SHORT_EXTRA_PAD)..(p.end + SHORT_EXTRA_PAD).min(len);

@@ -58,7 +58,7 @@ impl Default for VadSettings {
             model: None,
             threshold: 0.5,
             min_silence_ms: 300,
-            pad_ms: 200,
+            pad_ms: 100,
             chunk_seconds: 12.0,
         }
     }
