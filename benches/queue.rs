@@ -16,7 +16,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 async fn queue(dir: &std::path::Path) -> Queue {
-    let pool = susurro::db::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
+    let pool = susurro::store::connect(&format!("sqlite://{}", dir.join("bench.db").display()))
         .await
         .unwrap();
     Queue::new(pool, Duration::from_secs(30))

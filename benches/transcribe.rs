@@ -8,8 +8,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use susurro::config::Language;
+use susurro::model_name::ModelName;
 use susurro::progress::Progress;
+use susurro::stt::Language;
 use susurro::stt::{transcribe, Engine, TranscribeOptions, VadMode, VadSettings, Window};
 
 fn models_dir() -> PathBuf {
@@ -53,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("transcribe_jfk");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     for name in ["tiny.en", "base"] {
-        let model = match engine.model(name) {
+        let model = match engine.model(&ModelName::parse(name).expect("a valid name")) {
             Ok(m) => m,
             Err(e) => {
                 eprintln!(
@@ -122,7 +123,8 @@ fn minute() -> Vec<f32> {
 fn chunked(c: &mut Criterion) {
     let dir = models_dir();
     let engine = Engine::new(dir);
-    let (Ok(model), Ok(vad)) = (engine.model("base"), engine.vad(None)) else {
+    let base = ModelName::parse("base").expect("a valid name");
+    let (Ok(model), Ok(vad)) = (engine.model(&base), engine.vad(None)) else {
         eprintln!("skipping chunked: base or the VAD model is missing (scripts/fetch-test-models)");
         return;
     };

@@ -3,8 +3,14 @@
 
 use crate::api::{self, AppState};
 use crate::config::Settings;
-use crate::queue::{Queue, Runner};
-use crate::stt::{worker::SttWorker, Engine};
+use crate::ingest::Intake;
+use crate::jobs::extract::WebhookWorker;
+use crate::jobs::stt::SttWorker;
+use crate::model_name::ModelName;
+use crate::models::ModelManager;
+use crate::queue::{Handlers, Queue, Runner};
+use crate::storage::AudioStore;
+use crate::stt::Engine;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,43 +31,12 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         std::fs::create_dir_all(&settings.data_dir)?;
-        std::fs::create_dir_all(settings.audio_dir())?;
+        let audio = AudioStore::new(settings.audio_dir());
+        std::fs::create_dir_all(audio.dir())?;
         let pool =
-            crate::db::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
-        let engine = Arc::new(
-            Engine::with_active(
-                settings.models_dir.clone(),
-                &settings.model,
-                settings.max_loaded_models,
-            )
-            .with_flash_attn(settings.flash_attn),
-        );
-        let catalog = crate::models::catalog::Catalog::load(
-            &settings.models_base_url,
-            settings.models_catalog.as_deref(),
-        )
-        .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
-        let models = Arc::new(crate::models::ModelManager::new(
-            catalog,
-            engine.clone(),
-            settings.models_dir.clone(),
-            settings.auto_download,
-        ));
-        let worker = SttWorker {
-            pool: pool.clone(),
-            engine: engine.clone(),
-            models: models.clone(),
-            settings: settings.clone(),
-        };
-        let mut handlers: Vec<Arc<dyn crate::queue::Handler>> = vec![Arc::new(worker)];
-        if let Some(url) = &settings.extract_webhook_url {
-            handlers.push(Arc::new(crate::extract::WebhookWorker::new(
-                pool.clone(),
-                url.clone(),
-                settings.extract_webhook_secret.clone(),
-            )));
-        }
-        let handlers = Arc::new(crate::queue::Handlers(handlers));
+            crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
+        let (engine, models) = models(&settings)?;
+        let handlers = handlers(&settings, &pool, &engine, &models, &audio);
         let queue = Queue::new(pool.clone(), settings.job_lease)
             .with_backoff(settings.backoff)
             .with_hooks(handlers.clone());
@@ -69,19 +44,14 @@ impl App {
             .poll_interval(settings.poll_interval)
             .max_concurrent(settings.max_concurrent)
             .spawn();
-        let preload = (engine.clone(), settings.model.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = preload.0.model(&preload.1) {
-                tracing::warn!("{e}");
-            }
-        });
+        preload(&engine, &settings.model);
         let retention = crate::retention::Retention {
             pool: pool.clone(),
             queue: queue.clone(),
-            audio_dir: settings.audio_dir(),
+            audio: audio.clone(),
             audio_retention: settings.audio_retention,
             job_retention: (settings.job_retention, settings.discarded_job_retention),
-            clock: Arc::new(crate::db::now_ms),
+            clock: Arc::new(crate::clock::now_ms),
         };
         let stop = tokio_util::sync::CancellationToken::new();
         let cleanup = tokio::spawn(
@@ -95,6 +65,14 @@ impl App {
         let listener = TcpListener::bind(settings.addr).await?;
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
             model = %settings.model, "susurro listening");
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let intake = Intake {
+            queue: queue.clone(),
+            models: models.clone(),
+            audio_dir: audio.dir().to_path_buf(),
+            max_upload_bytes: settings.max_upload_bytes,
+            shutdown: shutdown.clone(),
+        };
         Ok(Self {
             listener,
             stop,
@@ -107,7 +85,8 @@ impl App {
                 retention,
                 settings,
                 runner,
-                shutdown: tokio_util::sync::CancellationToken::new(),
+                shutdown,
+                intake,
             },
         })
     }
@@ -171,6 +150,66 @@ impl App {
         self.state.pool.close().await;
         served
     }
+}
+
+/// The model cache and the model manager.
+fn models(settings: &Settings) -> anyhow::Result<(Arc<Engine>, Arc<ModelManager>)> {
+    let engine = Arc::new(
+        Engine::with_active(
+            settings.models_dir.clone(),
+            &settings.model,
+            settings.max_loaded_models,
+        )
+        .with_flash_attn(settings.flash_attn),
+    );
+    let catalog = crate::models::catalog::Catalog::load(
+        &settings.models_base_url,
+        settings.models_catalog.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
+    let models = Arc::new(ModelManager::new(
+        catalog,
+        engine.clone(),
+        settings.models_dir.clone(),
+        settings.auto_download,
+    ));
+    Ok((engine, models))
+}
+
+/// The job handlers: `stt` always, `extract` when a webhook is configured.
+fn handlers(
+    settings: &Arc<Settings>,
+    pool: &sqlx::SqlitePool,
+    engine: &Arc<Engine>,
+    models: &Arc<ModelManager>,
+    audio: &AudioStore,
+) -> Arc<Handlers> {
+    let stt = SttWorker {
+        pool: pool.clone(),
+        engine: engine.clone(),
+        models: models.clone(),
+        settings: settings.clone(),
+        audio: audio.clone(),
+    };
+    let mut handlers: Vec<Arc<dyn crate::queue::Handler>> = vec![Arc::new(stt)];
+    if let Some(url) = &settings.extract_webhook_url {
+        handlers.push(Arc::new(WebhookWorker::new(
+            pool.clone(),
+            url.clone(),
+            settings.extract_webhook_secret.clone(),
+        )));
+    }
+    Arc::new(Handlers(handlers))
+}
+
+/// Loads the active model in the background.
+fn preload(engine: &Arc<Engine>, model: &ModelName) {
+    let (engine, model) = (engine.clone(), model.clone());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = engine.model(&model) {
+            tracing::warn!("{e}");
+        }
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

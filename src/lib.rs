@@ -5,16 +5,17 @@
 //! kept for a limited time.
 //!
 //! ## Layout
-//! - [`config`]: typed settings from the environment, validated at start.
-//! - [`db`]: the SQLite pool (WAL, busy timeout) and migrations.
-//! - [`queue`]: the durable job queue and the worker runner.
-//! - [`events`]: events and transcripts (their SQL).
+//! - [`config`]: every setting (clap with env), validated into typed settings.
+//! - [`api`]: HTTP only: routes, auth, and the error → HTTP mapping.
+//! - [`ingest`]: streamed uploads, limits, probing; typed errors.
+//! - [`jobs`]: the `stt` and `extract` job handlers and the shared
+//!   "transcribe a file" path.
+//! - [`stt`]: inference on samples: engine and model cache, VAD, chunks.
 //! - [`audio`]: probing and decoding to 16 kHz mono.
-//! - [`stt`]: the whisper engine (model cache) and the `stt` worker.
-//! - [`models`]: model files, catalog, downloads and the CTranslate2 importer.
+//! - [`models`]: model files, catalog, downloads and the importer.
+//! - [`queue`]: the durable job queue and the worker runner.
+//! - [`store`]: the SQLite pool, migrations, events and transcripts.
 //! - [`retention`]: transcript TTL, audio cleanup, purge.
-//! - [`extract`]: the signed webhook hand-off of transcripts.
-//! - [`api`]: HTTP routes and the error mapping.
 //! - [`app`]: wiring and graceful shutdown; [`cli`]: the command line.
 
 #[macro_use]
@@ -24,14 +25,16 @@ pub mod api;
 pub mod app;
 pub mod audio;
 pub mod cli;
+pub mod clock;
 pub mod config;
-pub mod db;
-pub mod events;
-pub mod extract;
+pub mod ingest;
 pub mod jobs;
+pub mod model_name;
 pub mod models;
 pub mod progress;
 pub mod queue;
 pub mod retention;
+pub mod storage;
+pub mod store;
 pub mod stt;
 pub mod telemetry;

@@ -1,19 +1,20 @@
-//! The `susurro` binary: configuration, logging, then the command line.
+//! The `susurro` binary: the command line (settings included), logging,
+//! then the command.
 
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    susurro::telemetry::init();
     let cli = susurro::cli::Cli::parse();
-    let settings = match susurro::config::Settings::from_env() {
+    let settings = match susurro::config::Settings::resolve(cli.settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("configuration error: {e}");
             return std::process::ExitCode::from(2);
         }
     };
-    match susurro::cli::run(cli, settings).await {
+    susurro::telemetry::init(&settings.log);
+    match susurro::cli::run(cli.command, settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,5 +1,6 @@
 //! `sql_enum!`: a Rust enum stored as TEXT in SQL, whose values match the
-//! column's CHECK constraint.
+//! column's CHECK constraint; reading an unknown value is an error, never a
+//! silent default.
 
 macro_rules! sql_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal),+ $(,)? }) => {
@@ -24,6 +25,37 @@ macro_rules! sql_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl sqlx::Type<sqlx::Sqlite> for $name {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <&str as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+
+        /// Reading rejects a value the enum does not know.
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+            fn decode(
+                value: sqlx::sqlite::SqliteValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let s = <&str as sqlx::Decode<sqlx::Sqlite>>::decode(value)?;
+                Self::parse(s).ok_or_else(|| {
+                    format!("unknown {} {s:?} in the database", stringify!($name)).into()
+                })
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                let s: &'q str = self.as_str();
+                <&'q str as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&s, buf)
             }
         }
     };

@@ -2,6 +2,7 @@
 //! transcript statistics, purge, and worker control.
 
 use super::{ApiError, AppState};
+use crate::model_name::ModelName;
 use crate::models::ModelError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -44,7 +45,7 @@ async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError
 
 async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        crate::retention::transcript_stats(&st.pool, (st.retention.clock)()).await?,
+        crate::store::view::transcript_stats(&st.pool, (st.retention.clock)()).await?,
     ))
 }
 
@@ -105,6 +106,7 @@ impl From<ModelError> for ApiError {
     fn from(e: ModelError) -> Self {
         match e {
             ModelError::InvalidName(_) => ApiError::BadRequest(e.to_string()),
+            ModelError::Missing(_) => ApiError::NotFound(e.to_string()),
             ModelError::Unknown(_) | ModelError::NotInstalled(_) => {
                 ApiError::NotFound(e.to_string())
             }
@@ -124,10 +126,11 @@ struct ModelBody {
 }
 
 impl ModelBody {
-    fn name(self) -> Result<String, ApiError> {
-        self.size
-            .or(self.name)
-            .ok_or_else(|| ApiError::BadRequest("body must be {\"size\": \"<model name>\"}".into()))
+    fn name(self) -> Result<ModelName, ApiError> {
+        let name = self.size.or(self.name).ok_or_else(|| {
+            ApiError::BadRequest("body must be {\"size\": \"<model name>\"}".into())
+        })?;
+        Ok(ModelName::parse(&name).map_err(ModelError::from)?)
     }
 }
 
@@ -147,15 +150,12 @@ async fn download_model(
     Json(body): Json<ModelBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let name = body.name()?;
-    if !crate::models::is_valid_name(&name) {
-        return Err(ModelError::InvalidName(name).into());
-    }
     let entry = st
         .models
         .catalog
         .get(&name)
         .cloned()
-        .ok_or_else(|| ModelError::Unknown(name.clone()))?;
+        .ok_or_else(|| ModelError::Unknown(name.to_string()))?;
     let models = st.models.clone();
     // Runs in the background; progress shows in GET /api/admin/models.
     tokio::spawn(async move {
@@ -189,6 +189,7 @@ async fn delete_model(
     Path(size): Path<String>,
     Query(q): Query<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    st.models.delete(&size, q.force).await?;
-    Ok(Json(json!({ "deleted": size })))
+    let name = ModelName::parse(&size).map_err(ModelError::from)?;
+    st.models.delete(&name, q.force).await?;
+    Ok(Json(json!({ "deleted": name })))
 }

@@ -1,6 +1,8 @@
 //! The API's error type and its one mapping to HTTP: a status and a JSON body
 //! `{"error": {"code", "message"}}`. Internal details are logged, not sent.
 
+use crate::audio::AudioError;
+use crate::ingest::IngestError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -85,14 +87,25 @@ impl ApiError {
         tracing::error!(error = %detail, "internal error");
         Self::Internal("internal error; see the server log".into())
     }
+}
 
-    /// Maps a multipart/body error (413 for the size limit).
-    pub fn multipart(e: axum::extract::multipart::MultipartError) -> Self {
-        match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::PayloadTooLarge(format!("upload too large: {}", e.body_text()))
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::MissingFile(f) => Self::MissingFile(f),
+            IngestError::UnknownModel { name, installed } => Self::UnknownModel { name, installed },
+            IngestError::BadField(m) => Self::BadRequest(m),
+            IngestError::Multipart(_) => Self::BadRequest(e.to_string()),
+            IngestError::TooLarge(m) => Self::PayloadTooLarge(m),
+            IngestError::ShuttingDown => Self::Unavailable(e.to_string()),
+            IngestError::Internal(m) => Self::internal(m),
+            IngestError::Audio(AudioError::Io(io)) => Self::internal(io),
+            IngestError::Audio(a @ (AudioError::UnsupportedFormat(_) | AudioError::UnsupportedCodec(_))) => {
+                Self::UnsupportedMedia(format!(
+                    "{a}; send WAV (PCM, float, G.711), MP3, FLAC, Ogg Vorbis/Opus, WebM, M4A (AAC) or AIFF audio"
+                ))
             }
-            _ => Self::BadRequest(format!("invalid multipart body: {}", e.body_text())),
+            IngestError::Audio(a) => Self::Unprocessable(a.to_string()),
         }
     }
 }
@@ -106,16 +119,6 @@ impl From<sqlx::Error> for ApiError {
 impl From<crate::retention::RetentionError> for ApiError {
     fn from(e: crate::retention::RetentionError) -> Self {
         Self::internal(e)
-    }
-}
-
-/// A client's value as quoted back in an error message: at most 64
-/// characters, so an error never echoes a large field.
-pub fn echo(value: &str) -> String {
-    const MAX: usize = 64;
-    match value.char_indices().nth(MAX) {
-        None => format!("{value:?}"),
-        Some((cut, _)) => format!("{:?}…", &value[..cut]),
     }
 }
 

@@ -12,7 +12,7 @@ pub fn router() -> Router<AppState> {
 
 async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let model = &st.engine.active();
-    let path = crate::models::model_path(&st.settings.models_dir, model);
+    let path = model.path_in(&st.settings.models_dir);
     let available = tokio::fs::try_exists(&path).await.unwrap_or(false);
     let stats = st.queue.stats().await?;
     Ok(Json(json!({
@@ -21,7 +21,7 @@ async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
         "model_available": available,
         "model_loaded": st.engine.is_loaded(model),
         "model_loads": st.engine.load_count(),
-        "model_error": (!available).then(|| crate::models::how_to_get(model, &st.settings.models_dir)),
+        "model_error": (!available).then(|| model.how_to_get(&st.settings.models_dir)),
         "queue": {
             "counts": stats.counts,
             "oldest_available_age_ms": stats.oldest_available_age_ms,

@@ -1,16 +1,18 @@
-//! The HTTP API: routes, shared state, and the error mapping.
+//! The HTTP API, and only HTTP: routes, shared state, auth, and the one
+//! mapping of errors to status codes. Uploads are taken by [`crate::ingest`],
+//! stored by [`crate::store`], queued by [`crate::queue`].
 
 mod admin;
 pub mod auth;
 mod error;
-pub(crate) mod events;
+mod events;
 mod health;
 mod openai;
-mod upload;
 
 pub use error::ApiError;
 
 use crate::config::Settings;
+use crate::ingest::Intake;
 use crate::queue::{Queue, RunnerHandle};
 use crate::stt::Engine;
 use axum::Router;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub runner: RunnerHandle,
     /// Fired when shutdown starts: long waits and uploads answer 503.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Takes uploads in.
+    pub intake: Intake,
 }
 
 /// Every route.

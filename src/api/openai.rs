@@ -3,11 +3,11 @@
 //! `GET /v1/models`, `GET /v1/models/{id}`. Errors use OpenAI's shape
 //! `{"error": {"message", "type", "param", "code"}}`.
 
-use super::error::echo;
-use super::events::{accept_upload, check_installed, read_upload, UploadFields};
 use super::{ApiError, AppState};
-use crate::events::{self, TranscriptView};
+use crate::ingest::{echo, IngestError, Queueing, UploadFields};
 use crate::queue::PRIORITY_HIGH;
+use crate::store::events::{self, EventId, EventStatus, Task};
+use crate::store::view::TranscriptView;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -147,13 +147,7 @@ struct Asked {
 }
 
 fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
-    let extra = |name: &str| {
-        fields
-            .extra
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let extra = |name: &str| fields.extra(name);
     let format = match extra("response_format") {
         None => ResponseFormat::Json,
         Some(f) => ResponseFormat::parse(f).ok_or_else(|| {
@@ -248,21 +242,22 @@ async fn handle(
     multipart: Multipart,
     translate: bool,
 ) -> Result<Response, OpenAiError> {
-    let (audio, mut fields) =
-        read_upload(&st, multipart, &["file"])
-            .await
-            .map_err(|e| match e {
-                ApiError::MissingFile(_) => {
-                    OpenAiError::invalid("you must provide a file", "file", Some("missing_file"))
-                }
-                other => other.into(),
-            })?;
+    let (audio, mut fields) = st
+        .intake
+        .read(multipart, &["file"])
+        .await
+        .map_err(|e| match e {
+            IngestError::MissingFile(_) => {
+                OpenAiError::invalid("you must provide a file", "file", Some("missing_file"))
+            }
+            other => ApiError::from(other).into(),
+        })?;
     let req = parse_request(&fields)?;
     fields.vad = req.vad.clone();
     if let Some(m) = fields.model.as_deref() {
         if m == "whisper-1" {
             fields.model = None;
-        } else if let Err(e) = check_installed(&st, m).await {
+        } else if let Err(e) = st.intake.installed(m).await {
             return Err(OpenAiError::invalid(
                 e.to_string(),
                 "model",
@@ -274,7 +269,19 @@ async fn handle(
         // The source language is whatever is spoken: whisper detects it.
         fields.language = Some("auto".into());
     }
-    let id = accept_upload(&st, audio, fields, Some(PRIORITY_HIGH), translate).await?;
+    let queueing = Queueing {
+        priority: Some(PRIORITY_HIGH),
+        task: if translate {
+            Task::Translate
+        } else {
+            Task::Transcribe
+        },
+    };
+    let id = st
+        .intake
+        .accept(audio, fields, queueing)
+        .await
+        .map_err(ApiError::from)?;
     let transcript = wait(&st, &id).await?;
     let duration = events::get(&st.pool, &id)
         .await
@@ -295,19 +302,19 @@ async fn handle(
 /// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS` and
 /// by shutdown (503); the job keeps running (and stays reachable through
 /// /api/events) if the client leaves or the wait ends early.
-async fn wait(st: &AppState, id: &str) -> Result<TranscriptView, OpenAiError> {
+async fn wait(st: &AppState, id: &EventId) -> Result<TranscriptView, OpenAiError> {
     let start = Instant::now();
     let limit = st.settings.openai_wait;
     loop {
         let ev = events::get(&st.pool, id).await.map_err(ApiError::from)?;
         if let Some(ev) = ev {
-            match ev.status.as_str() {
-                "transcribed" => {
+            match ev.status {
+                EventStatus::Transcribed => {
                     if let Some(t) = ev.transcript {
                         return Ok(t);
                     }
                 }
-                "failed" => {
+                EventStatus::Failed => {
                     let msg = ev.error.unwrap_or_else(|| "transcription failed".into());
                     return Err(ApiError::Unprocessable(msg).into());
                 }
@@ -350,7 +357,7 @@ fn render(
     t: &TranscriptView,
     translate: bool,
     duration: f64,
-    id: &str,
+    id: &EventId,
     words: bool,
 ) -> Response {
     let text_response =
@@ -392,7 +399,7 @@ fn render(
                 "duration": duration,
                 "text": t.text,
                 "segments": segs,
-                "x_susurro_event_id": id,
+                "x_susurro_event_id": id.to_string(),
             });
             if words {
                 let list: Vec<Value> = segments
@@ -424,12 +431,13 @@ async fn get_model(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OpenAiError> {
-    if id == "whisper-1" || st.models.installed(&id) {
+    let installed = crate::model_name::ModelName::parse(&id).is_ok_and(|m| st.models.installed(&m));
+    if id == "whisper-1" || installed {
         return Ok(Json(model_object(&id)));
     }
     Err(OpenAiError {
         status: StatusCode::NOT_FOUND,
-        message: format!("the model {id:?} does not exist"),
+        message: format!("the model {} does not exist", echo(&id)),
         kind: "invalid_request_error",
         param: Some("model"),
         code: Some("model_not_found"),

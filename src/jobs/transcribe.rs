@@ -4,9 +4,10 @@
 //! thread.
 
 use crate::audio::{decode_file, AudioError, AudioInfo};
-use crate::config::{Language, Settings};
+use crate::config::Settings;
+use crate::model_name::ModelName;
 use crate::progress::Progress;
-use crate::stt::{Engine, SttError, TranscribeOptions, Transcription, VadMode};
+use crate::stt::{Engine, Language, SttError, TranscribeOptions, Transcription, VadMode};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
@@ -14,7 +15,7 @@ use std::sync::atomic::AtomicBool;
 #[derive(Debug, Clone)]
 pub struct FileRequest<'a> {
     pub path: &'a Path,
-    pub model: &'a str,
+    pub model: &'a ModelName,
     pub language: Language,
     /// The upload's own prompt, appended to the configured ones.
     pub prompt: Option<&'a str>,
@@ -45,7 +46,7 @@ pub fn transcribe_file(
     let model = engine.model(req.model)?;
     let vad = match settings.vad.mode {
         VadMode::Off => None,
-        VadMode::On | VadMode::Auto => engine.vad(settings.vad.model.as_deref())?,
+        VadMode::On | VadMode::Auto => engine.vad(settings.vad.model.as_ref())?,
     };
     let opts = TranscribeOptions {
         language: req.language.clone(),

@@ -2,6 +2,7 @@
 //! plus entries from `WHISPER_MODELS_CATALOG` (a JSON file: mirrors,
 //! fine-tunes, tests), plus models found on disk (imported ones).
 
+use super::ModelName;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,7 +44,7 @@ const BUILTIN: &[(&str, &str, u64)] = &[
 
 /// whisper.cpp's Silero VAD model in ggml form, as its VAD repository
 /// publishes it (the SHA-256 is the published one; no SHA-1 is published).
-pub const VAD_MODEL: &str = "silero-v6.2.0";
+pub const VAD_MODEL: &str = crate::stt::vad::CATALOG_VAD_MODEL;
 const VAD_URL: &str =
     "https://huggingface.co/ggml-org/whisper-vad/resolve/main/ggml-silero-v6.2.0.bin";
 const VAD_SHA256: &str = "2aa269b785eeb53a82983a20501ddf7c1d9c48e33ab63a41391ac6c9f7fb6987";
@@ -100,7 +101,7 @@ fn hash_file<D: sha1::Digest>(path: &Path) -> std::io::Result<String> {
 /// One downloadable model.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CatalogEntry {
-    pub name: String,
+    pub name: ModelName,
     /// Full download URL.
     pub url: String,
     /// Expected checksum, verified before the file is used.
@@ -141,11 +142,12 @@ impl Catalog {
         let base = base_url.trim_end_matches('/');
         let mut entries = BTreeMap::new();
         for (name, sha1, mb) in BUILTIN {
+            let name = ModelName::parse(name).map_err(|e| e.to_string())?;
             entries.insert(
                 name.to_string(),
                 CatalogEntry {
-                    name: name.to_string(),
-                    url: format!("{base}/{}", super::file_name(name)),
+                    url: format!("{base}/{}", name.file_name()),
+                    name,
                     digest: Digest::Sha1(sha1.to_string()),
                     size: None,
                     approx_mb: Some(*mb),
@@ -155,7 +157,7 @@ impl Catalog {
         entries.insert(
             VAD_MODEL.to_string(),
             CatalogEntry {
-                name: VAD_MODEL.to_string(),
+                name: ModelName::parse(VAD_MODEL).map_err(|e| e.to_string())?,
                 url: VAD_URL.to_string(),
                 digest: Digest::Sha256(VAD_SHA256.to_string()),
                 size: Some(VAD_SIZE),
@@ -172,13 +174,8 @@ impl Catalog {
                 )
             })?;
             for e in list {
-                if !super::is_valid_name(&e.name) {
-                    return Err(format!(
-                        "{}: invalid model name {:?}",
-                        path.display(),
-                        e.name
-                    ));
-                }
+                let name = ModelName::parse(&e.name)
+                    .map_err(|err| format!("{}: {err}", path.display()))?;
                 let digest = match (&e.sha1, &e.sha256) {
                     (Some(h), None) => hex_of_len(h, 40).map(Digest::Sha1),
                     (None, Some(h)) => hex_of_len(h, 64).map(Digest::Sha256),
@@ -196,8 +193,8 @@ impl Catalog {
                     CatalogEntry {
                         url: e
                             .url
-                            .unwrap_or_else(|| format!("{base}/{}", super::file_name(&e.name))),
-                        name: e.name,
+                            .unwrap_or_else(|| format!("{base}/{}", name.file_name())),
+                        name,
                         digest,
                         size: e.size,
                         approx_mb: None,

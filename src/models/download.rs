@@ -4,6 +4,7 @@
 //! Concurrent requests for one model share one download.
 
 use super::catalog::CatalogEntry;
+use crate::queue::Backoff;
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -92,7 +93,7 @@ impl Downloader {
     pub async fn download(&self, entry: &CatalogEntry) -> Result<PathBuf, DownloadError> {
         let (task, start) = {
             let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-            match tasks.get(&entry.name) {
+            match tasks.get(entry.name.as_str()) {
                 Some(t) if t.result.borrow().is_none() => (t.clone(), false),
                 _ => {
                     let (tx, _) = watch::channel(None);
@@ -102,7 +103,7 @@ impl Downloader {
                         started: Instant::now(),
                         result: tx,
                     });
-                    tasks.insert(entry.name.clone(), t.clone());
+                    tasks.insert(entry.name.to_string(), t.clone());
                     (t, true)
                 }
             }
@@ -136,7 +137,7 @@ impl Downloader {
             }
             if rx.changed().await.is_err() {
                 return Err(DownloadError::Failed {
-                    name: entry.name.clone(),
+                    name: entry.name.to_string(),
                     reason: "download task ended".into(),
                 });
             }
@@ -186,13 +187,13 @@ async fn run(
     attempts: u32,
 ) -> Result<PathBuf, DownloadError> {
     let failed = |reason: String| DownloadError::Failed {
-        name: entry.name.clone(),
+        name: entry.name.to_string(),
         reason,
     };
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let dest = super::model_path(dir, &entry.name);
+    let dest = entry.name.path_in(dir);
     let part = dest.with_extension("bin.part");
     let mut last = String::new();
     for attempt in 1..=attempts {
@@ -210,12 +211,18 @@ async fn run(
             Err(Attempt::Retry(reason)) => {
                 tracing::warn!(model = %entry.name, attempt, %reason, "download interrupted; will resume");
                 last = reason;
-                tokio::time::sleep(Duration::from_millis((200 << attempt.min(4)).min(3000))).await;
+                tokio::time::sleep(RETRY.delay(attempt as i64)).await;
             }
         }
     }
     Err(failed(format!("gave up after {attempts} attempts: {last}")))
 }
+
+/// Waits between interrupted download attempts.
+const RETRY: Backoff = Backoff {
+    base: Duration::from_millis(400),
+    cap: Duration::from_secs(3),
+};
 
 /// One HTTP request: resumes from the part file's length when there is one.
 async fn fetch(
@@ -239,7 +246,7 @@ async fn fetch(
     let status = resp.status();
     if status == reqwest::StatusCode::NOT_FOUND {
         return Err(Attempt::Fatal(DownloadError::NotFound {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             url: entry.url.clone(),
         }));
     }
@@ -248,7 +255,7 @@ async fn fetch(
     }
     if status.is_client_error() {
         return Err(Attempt::Fatal(DownloadError::Failed {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             reason: format!("{} answered {status}", entry.url),
         }));
     }
@@ -298,7 +305,7 @@ async fn verify(entry: &CatalogEntry, part: &Path) -> Result<(), DownloadError> 
         if size != expected {
             let _ = tokio::fs::remove_file(part).await;
             return Err(DownloadError::Size {
-                name: entry.name.clone(),
+                name: entry.name.to_string(),
                 expected,
                 got: size,
             });
@@ -308,17 +315,17 @@ async fn verify(entry: &CatalogEntry, part: &Path) -> Result<(), DownloadError> 
     let got = tokio::task::spawn_blocking(move || digest.of_file(&path))
         .await
         .map_err(|e| DownloadError::Failed {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             reason: e.to_string(),
         })?
         .map_err(|e| DownloadError::Failed {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             reason: e.to_string(),
         })?;
     if got != entry.digest.hex() {
         let _ = tokio::fs::remove_file(part).await;
         return Err(DownloadError::Checksum {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             algo: entry.digest.algo(),
             expected: entry.digest.hex().to_string(),
             got,

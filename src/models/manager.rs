@@ -3,7 +3,8 @@
 
 use super::catalog::Catalog;
 use super::download::{Downloader, ProgressView};
-use crate::stt::{Engine, SttError};
+use super::{list_installed, ModelName};
+use crate::stt::Engine;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,8 +13,11 @@ use std::time::Duration;
 /// Errors of model management, each with an HTTP meaning.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("invalid model name {0:?}")]
-    InvalidName(String),
+    #[error(transparent)]
+    InvalidName(#[from] crate::model_name::InvalidModelName),
+    /// The model is not on disk; the message says how to get it.
+    #[error("{0}")]
+    Missing(String),
     #[error("unknown model {0:?}: not in the catalog and not installed")]
     Unknown(String),
     #[error("model {0:?} is not installed")]
@@ -67,38 +71,29 @@ impl ModelManager {
         }
     }
 
-    fn check_name(&self, name: &str) -> Result<(), ModelError> {
-        if !super::is_valid_name(name) {
-            return Err(ModelError::InvalidName(name.to_string()));
-        }
-        Ok(())
-    }
-
     /// Whether the file is on disk.
-    pub fn installed(&self, name: &str) -> bool {
-        super::is_valid_name(name) && super::model_path(&self.dir, name).is_file()
+    pub fn installed(&self, name: &ModelName) -> bool {
+        name.is_installed_in(&self.dir)
     }
 
     /// Names of the installed models, sorted.
-    pub fn installed_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = super::list_installed(&self.dir)
+    pub fn installed_names(&self) -> Vec<ModelName> {
+        list_installed(&self.dir)
             .unwrap_or_default()
             .into_iter()
             .map(|(n, _)| n)
-            .collect();
-        names.sort();
-        names
+            .collect()
     }
 
     /// Whether `name` is in the catalog or installed.
-    pub fn known(&self, name: &str) -> bool {
-        super::is_valid_name(name) && (self.catalog.get(name).is_some() || self.installed(name))
+    pub fn known(&self, name: &ModelName) -> bool {
+        self.catalog.get(name).is_some() || self.installed(name)
     }
 
     /// Every known model.
     pub fn list(&self) -> Vec<ModelView> {
-        let installed = super::list_installed(&self.dir).unwrap_or_default();
-        let mut names: Vec<String> = self.catalog.entries().map(|e| e.name.clone()).collect();
+        let installed = list_installed(&self.dir).unwrap_or_default();
+        let mut names: Vec<ModelName> = self.catalog.entries().map(|e| e.name.clone()).collect();
         names.extend(installed.iter().map(|(n, _)| n.clone()));
         names.sort();
         names.dedup();
@@ -108,7 +103,7 @@ impl ModelManager {
             .map(|name| {
                 let entry = self.catalog.get(&name);
                 let size = installed.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
-                let path = super::model_path(&self.dir, &name);
+                let path = name.path_in(&self.dir);
                 let verified = entry.is_some_and(|e| {
                     std::fs::read_to_string(path.with_extension(format!("bin.{}", e.digest.algo())))
                         .is_ok_and(|h| h.trim() == e.digest.hex())
@@ -123,16 +118,15 @@ impl ModelManager {
                     loaded: self.engine.is_loaded(&name),
                     jobs_using: self.engine.in_use(&name),
                     approx_mb: entry.and_then(|e| e.approx_mb),
-                    download: self.downloads.progress_of(&name),
-                    name,
+                    download: self.downloads.progress_of(name.as_str()),
+                    name: name.to_string(),
                 }
             })
             .collect()
     }
 
     /// Downloads a catalog model (or joins its download) and waits.
-    pub async fn pull(&self, name: &str) -> Result<PathBuf, ModelError> {
-        self.check_name(name)?;
+    pub async fn pull(&self, name: &ModelName) -> Result<PathBuf, ModelError> {
         let entry = self
             .catalog
             .get(name)
@@ -143,36 +137,30 @@ impl ModelManager {
     /// Makes sure a job's model is on disk: downloads the active model when
     /// it is missing and `WHISPER_AUTO_DOWNLOAD` allows (no other model is
     /// ever downloaded because of a job). The error says how to get it.
-    pub async fn ensure(&self, name: &str) -> Result<(), SttError> {
+    pub async fn ensure(&self, name: &ModelName) -> Result<(), ModelError> {
         if self.installed(name) {
             return Ok(());
         }
-        if self.auto_download && name == self.engine.active() && self.catalog.get(name).is_some() {
-            tracing::info!(
-                model = name,
-                "model missing: downloading it (WHISPER_AUTO_DOWNLOAD)"
-            );
+        let how = name.how_to_get(&self.dir);
+        if self.auto_download && *name == self.engine.active() && self.catalog.get(name).is_some() {
+            tracing::info!(model = %name, "model missing: downloading it (WHISPER_AUTO_DOWNLOAD)");
             return self.pull(name).await.map(|_| ()).map_err(|e| {
-                SttError::ModelMissing(format!(
-                    "could not download model {name:?} ({e}); {}",
-                    super::how_to_get(name, &self.dir)
-                ))
+                ModelError::Missing(format!("could not download model {name:?} ({e}); {how}"))
             });
         }
-        Err(SttError::ModelMissing(super::how_to_get(name, &self.dir)))
+        Err(ModelError::Missing(how))
     }
 
     /// Loads `name` and makes it active; the old model keeps serving if the
     /// load fails, and running jobs finish on the model they started with.
-    pub async fn activate(&self, name: &str) -> Result<(), ModelError> {
-        self.check_name(name)?;
+    pub async fn activate(&self, name: &ModelName) -> Result<(), ModelError> {
         if !self.known(name) {
             return Err(ModelError::Unknown(name.to_string()));
         }
         if !self.installed(name) {
             return Err(ModelError::NotInstalled(name.to_string()));
         }
-        let (engine, n) = (self.engine.clone(), name.to_string());
+        let (engine, n) = (self.engine.clone(), name.clone());
         tokio::task::spawn_blocking(move || engine.activate(&n))
             .await
             .map_err(|e| ModelError::Load(e.to_string()))?
@@ -181,8 +169,7 @@ impl ModelManager {
 
     /// Deletes a model file. The active model is refused; one in use is
     /// refused unless `force`, which waits for its jobs to finish first.
-    pub async fn delete(&self, name: &str, force: bool) -> Result<(), ModelError> {
-        self.check_name(name)?;
+    pub async fn delete(&self, name: &ModelName, force: bool) -> Result<(), ModelError> {
         if !self.installed(name) {
             return Err(if self.known(name) {
                 ModelError::NotInstalled(name.to_string())
@@ -190,15 +177,12 @@ impl ModelManager {
                 ModelError::Unknown(name.to_string())
             });
         }
-        if self.engine.active() == name {
+        if self.engine.active() == *name {
             return Err(ModelError::Conflict(format!(
                 "{name} is the active model: activate another one first"
             )));
         }
-        loop {
-            if self.engine.unload(name) {
-                break;
-            }
+        while !self.engine.unload(name) {
             if !force {
                 return Err(ModelError::Conflict(format!(
                     "{name} is in use by {} running job(s); retry later or use ?force=true",
@@ -207,12 +191,12 @@ impl ModelManager {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let path = super::model_path(&self.dir, name);
+        let path = name.path_in(&self.dir);
         tokio::fs::remove_file(&path).await?;
         for algo in ["sha1", "sha256"] {
             let _ = tokio::fs::remove_file(path.with_extension(format!("bin.{algo}"))).await;
         }
-        tracing::info!(model = name, "model deleted");
+        tracing::info!(model = %name, "model deleted");
         Ok(())
     }
 }

@@ -35,7 +35,7 @@ impl FailedJob {
 pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 
-use crate::db::now_ms;
+use crate::clock::now_ms;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,9 +126,9 @@ impl Queue {
         kind: JobKind,
         payload: &serde_json::Value,
         opts: &EnqueueOptions,
-    ) -> Result<i64, QueueError> {
+    ) -> Result<JobId, QueueError> {
         let now = now_ms();
-        let inserted: Option<i64> = sqlx::query_scalar(
+        let inserted: Option<JobId> = sqlx::query_scalar(
             "insert into jobs (kind, state, payload, priority, run_at, max_attempts, unique_key, created_at)
              values (?1, 'available', ?2, ?3, ?4, ?5, ?6, ?7)
              on conflict do nothing
@@ -162,7 +162,7 @@ impl Queue {
         kind: JobKind,
         payload: &serde_json::Value,
         opts: &EnqueueOptions,
-    ) -> Result<i64, QueueError> {
+    ) -> Result<JobId, QueueError> {
         let mut tx = self.pool.begin().await?;
         let id = Self::enqueue_in(&mut tx, kind, payload, opts).await?;
         tx.commit().await?;
@@ -205,7 +205,7 @@ impl Queue {
         .await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: i64 = row.get("id");
+            let id: JobId = row.get("id");
             let kind: String = row.get("kind");
             let payload: String = row.get("payload");
             let attempt: i64 = row.get("attempts");
@@ -352,7 +352,7 @@ impl Queue {
     /// Returns the state it was in, or `None` if it had already finished. A
     /// running job's worker learns it at its next heartbeat (its lease is
     /// gone) and stops.
-    pub async fn cancel(&self, id: i64) -> Result<Option<JobState>, QueueError> {
+    pub async fn cancel(&self, id: JobId) -> Result<Option<JobState>, QueueError> {
         let mut tx = self.pool.begin().await?;
         for from in [JobState::Available, JobState::Running] {
             let row = sqlx::query(
@@ -437,7 +437,10 @@ impl Queue {
     }
 
     /// State and last error of a job, for tests and admin views.
-    pub async fn job_state(&self, id: i64) -> Result<(JobState, i64, Option<String>), QueueError> {
+    pub async fn job_state(
+        &self,
+        id: JobId,
+    ) -> Result<(JobState, i64, Option<String>), QueueError> {
         let row = sqlx::query("select state, attempts, last_error from jobs where id = ?")
             .bind(id)
             .fetch_optional(&self.pool)

@@ -6,7 +6,7 @@
 //! Each job runs in its own task: a panic there becomes a failed job, never
 //! a dead runner.
 
-use super::{FailedJob, Job, JobError, JobKind, Queue, QueueError};
+use super::{FailedJob, Job, JobError, JobId, JobKind, Lease, Queue, QueueError};
 use crate::progress::Progress;
 use futures_util::future::BoxFuture;
 use sqlx::SqliteConnection;
@@ -76,7 +76,7 @@ struct Inner {
     stop: CancellationToken,
     abort: CancellationToken,
     tracker: TaskTracker,
-    in_flight: Mutex<HashMap<i64, InFlight>>,
+    in_flight: Mutex<HashMap<JobId, InFlight>>,
 }
 
 /// Builder for a runner.
@@ -91,7 +91,7 @@ pub struct Runner {
 /// A job running in this process, for the admin API.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InFlightJob {
-    pub id: i64,
+    pub id: JobId,
     pub kind: JobKind,
     pub running_ms: u64,
     pub progress: i32,
@@ -264,29 +264,7 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
     tracker.spawn(async move {
         let _permit = permit;
         let lease = job.lease.clone();
-        let heartbeat = {
-            let (queue, lease, cancel) = (inner.queue.clone(), lease.clone(), cancel.clone());
-            let period = (queue.lease() / 3).max(Duration::from_millis(100));
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(period).await;
-                    match queue.heartbeat(&lease).await {
-                        Ok(()) => {}
-                        Err(QueueError::LeaseLost(id)) => {
-                            tracing::warn!(
-                                job_id = id,
-                                "lease lost (cancelled or rescued): stopping the job"
-                            );
-                            cancel.cancel();
-                            return;
-                        }
-                        Err(e) => {
-                            tracing::warn!(job_id = lease.job_id, error = %e, "heartbeat failed")
-                        }
-                    }
-                }
-            })
-        };
+        let heartbeat = spawn_heartbeat(&inner.queue, &lease, &cancel);
         let ctx = JobContext {
             queue: inner.queue.clone(),
             cancel: cancel.clone(),
@@ -299,33 +277,14 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
             Ok(Err(e)) => Some(e),
             Err(join) => {
                 let msg = panic_message(join);
-                tracing::error!(job_id = job.id, panic = %msg, "job panicked");
+                tracing::error!(job_id = %job.id, panic = %msg, "job panicked");
                 Some(JobError::permanent(format!(
                     "internal error: the worker panicked: {msg}"
                 )))
             }
         };
         if let Some(err) = error {
-            if inner.abort.is_cancelled() {
-                match inner.queue.release(&lease).await {
-                    Ok(()) => tracing::info!(job_id = job.id, "released job at shutdown"),
-                    Err(e) => tracing::warn!(job_id = job.id, error = %e, "could not release job"),
-                }
-            } else {
-                match inner.queue.fail(&lease, &err).await {
-                    Ok(outcome) => {
-                        tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempt,
-                            error = %err.message, ?outcome, "job failed");
-                    }
-                    Err(QueueError::LeaseLost(_)) => tracing::info!(
-                        job_id = job.id,
-                        "job ended after losing its lease (cancelled or rescued); nothing written"
-                    ),
-                    Err(e) => {
-                        tracing::error!(job_id = job.id, error = %e, "recording the failure failed")
-                    }
-                }
-            }
+            record_failure(&inner, &job, &lease, &err).await;
         }
         inner
             .in_flight
@@ -334,6 +293,57 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
             .remove(&job.id);
         inner.slot_freed.notify_one();
     });
+}
+
+/// Renews the job's lease every third of the lease time; cancels the job
+/// when the lease is lost (the job was cancelled or rescued elsewhere).
+fn spawn_heartbeat(
+    queue: &Queue,
+    lease: &Lease,
+    cancel: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let (queue, lease, cancel) = (queue.clone(), lease.clone(), cancel.clone());
+    let period = (queue.lease() / 3).max(Duration::from_millis(100));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(period).await;
+            match queue.heartbeat(&lease).await {
+                Ok(()) => {}
+                Err(QueueError::LeaseLost(id)) => {
+                    tracing::warn!(
+                        job_id = %id,
+                        "lease lost (cancelled or rescued): stopping the job"
+                    );
+                    cancel.cancel();
+                    return;
+                }
+                Err(e) => tracing::warn!(job_id = %lease.job_id, error = %e, "heartbeat failed"),
+            }
+        }
+    })
+}
+
+/// Writes a job's failure: at shutdown the job is released for another
+/// runner instead (its failure was the shutdown's doing).
+async fn record_failure(inner: &Inner, job: &Job, lease: &Lease, err: &JobError) {
+    if inner.abort.is_cancelled() {
+        match inner.queue.release(lease).await {
+            Ok(()) => tracing::info!(job_id = %job.id, "released job at shutdown"),
+            Err(e) => tracing::warn!(job_id = %job.id, error = %e, "could not release job"),
+        }
+        return;
+    }
+    match inner.queue.fail(lease, err).await {
+        Ok(outcome) => {
+            tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempt,
+                error = %err.message, ?outcome, "job failed");
+        }
+        Err(QueueError::LeaseLost(_)) => tracing::info!(
+            job_id = %job.id,
+            "job ended after losing its lease (cancelled or rescued); nothing written"
+        ),
+        Err(e) => tracing::error!(job_id = %job.id, error = %e, "recording the failure failed"),
+    }
 }
 
 impl RunnerHandle {
@@ -384,7 +394,7 @@ impl RunnerHandle {
     }
 
     /// Cancels a job: in the database, and at once if it runs here.
-    pub async fn cancel_job(&self, id: i64) -> Result<Option<super::JobState>, QueueError> {
+    pub async fn cancel_job(&self, id: JobId) -> Result<Option<super::JobState>, QueueError> {
         let prev = self.inner.queue.cancel(id).await?;
         if let Some(f) = self
             .inner

@@ -1,7 +1,7 @@
 //! Queue statistics for `/health` and the admin API.
 
-use super::{JobKind, JobState, Queue, QueueError};
-use crate::db::now_ms;
+use super::{JobId, JobKind, JobState, Queue, QueueError};
+use crate::clock::now_ms;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// A job being worked on now.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunningJob {
-    pub id: i64,
+    pub id: JobId,
     pub kind: JobKind,
     pub attempt: i64,
     pub age_ms: i64,

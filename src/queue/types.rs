@@ -38,6 +38,30 @@ impl JobKind {
     }
 }
 
+/// A job's id (the row id of `jobs`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct JobId(pub i64);
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Priority for interactive requests (lower runs first).
 pub const PRIORITY_HIGH: i64 = 10;
 /// Default priority.
@@ -59,7 +83,7 @@ pub struct EnqueueOptions {
 /// A claimed job. Its lease is the proof of ownership for every later write.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub id: i64,
+    pub id: JobId,
     pub kind: JobKind,
     pub payload: serde_json::Value,
     pub priority: i64,
@@ -72,7 +96,7 @@ pub struct Job {
 /// a re-claim of the same job (even by the same owner) invalidates old leases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
-    pub job_id: i64,
+    pub job_id: JobId,
     pub owner: String,
     pub attempt: i64,
 }
@@ -123,7 +147,7 @@ pub enum FailOutcome {
 /// see it.
 #[derive(Debug, Clone)]
 pub struct FailedJob {
-    pub id: i64,
+    pub id: JobId,
     pub kind: JobKind,
     pub payload: serde_json::Value,
     /// The attempt that failed (1-based).
@@ -140,9 +164,9 @@ pub enum QueueError {
     /// The job is no longer running under this lease (expired and rescued,
     /// cancelled, or claimed again): the write was not made.
     #[error("lease lost on job {0}: it was rescued, cancelled or claimed again")]
-    LeaseLost(i64),
+    LeaseLost(JobId),
     #[error("job {0} not found")]
-    NotFound(i64),
+    NotFound(JobId),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("bad job payload: {0}")]

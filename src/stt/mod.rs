@@ -4,21 +4,45 @@
 //! `stt` job worker.
 
 pub mod chunk;
-mod engine;
 pub mod filter;
 pub mod format;
+mod language;
+mod model;
 mod pipeline;
 pub mod prompt;
 pub mod vad;
-pub mod worker;
+mod whisper;
+mod window;
 
-pub use engine::{
-    clip_audio_ctx, looks_repetitive, run_whisper, Engine, Model, Run, TranscribeOptions, Window,
-};
+pub use language::Language;
+pub use model::{Engine, Model, PooledState};
 pub use pipeline::transcribe;
 pub use vad::{SileroVad, VadMode, VadOverrides, VadSettings};
+pub use whisper::{run_whisper, Run};
+pub use window::{chunk_audio_ctx, clip_audio_ctx, looks_repetitive, speech_bounds, Window};
 
 use serde::{Deserialize, Serialize};
+
+/// Per-call settings.
+#[derive(Debug, Clone)]
+pub struct TranscribeOptions {
+    pub language: Language,
+    /// Initial prompt (glossary, context).
+    pub prompt: Option<String>,
+    pub threads: usize,
+    /// Translate to English instead of transcribing.
+    pub translate: bool,
+    /// Encoder window policy.
+    pub window: Window,
+    /// Leave out leading and trailing digital silence (times stay on the
+    /// original timeline); only without VAD, which does more.
+    pub trim_silence: bool,
+    /// Speech detection and chunking.
+    pub vad: VadSettings,
+    /// Chunks transcribed at once (each with `threads / parallel` threads);
+    /// `None`: one per thread.
+    pub parallel: Option<usize>,
+}
 
 /// A timed piece of the transcript.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -75,8 +99,6 @@ pub enum SttError {
     /// The model file is not there; the message says how to get it.
     #[error("{0}")]
     ModelMissing(String),
-    #[error("invalid model name {0:?}")]
-    InvalidModelName(String),
     #[error("could not load model {name}: {reason}")]
     ModelLoad { name: String, reason: String },
     #[error("transcription was cancelled")]

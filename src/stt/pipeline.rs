@@ -7,12 +7,11 @@
 //! without speech gives an empty transcript with `no_speech` set.
 
 use super::chunk::{self, Chunk};
-use super::engine::{
-    chunk_audio_ctx, clip_audio_ctx, looks_repetitive, run_whisper, speech_bounds, Model, Run,
-};
 use super::vad::{energy_speech, SileroVad, VadMode};
-use super::{filter, Segment, SttError, TranscribeOptions, Transcription, Window};
-use crate::config::Language;
+use super::{
+    chunk_audio_ctx, clip_audio_ctx, filter, looks_repetitive, run_whisper, speech_bounds,
+    Language, Model, Run, Segment, SttError, TranscribeOptions, Transcription, Window,
+};
 use crate::progress::Progress;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -84,7 +83,7 @@ pub fn transcribe(
         no_speech: segments.is_empty(),
         text,
         language: majority_language(&spoken).or_else(|| language.map(str::to_string)),
-        model: model.name.clone(),
+        model: model.name.to_string(),
         segments,
         duration_ms: samples.len() as u64 * 1000 / RATE as u64,
         inference_ms: started.elapsed().as_millis() as u64,
@@ -95,7 +94,7 @@ pub fn transcribe(
 /// Speech that fits in one chunk keeps more audio around each region
 /// (`SHORT_EXTRA_PAD` more on each side, up to the chunk length): a short
 /// clip cut too close to its words loses accuracy (measured on the short
-/// clips of ../shared/eval), and the extra audio costs little.
+/// evaluation clips, BENCHMARKS.md), and the extra audio costs little.
 fn whole_span(one: &Chunk, len: usize, max: usize) -> Chunk {
     const SHORT_EXTRA_PAD: usize = RATE / 5; // 200 ms
     let mut pieces: Vec<Range<usize>> = Vec::with_capacity(one.pieces.len());
@@ -135,7 +134,7 @@ fn speech_regions(
                 "WHISPER_VAD=on but no VAD model ({}) is installed: run `susurro models pull {}` \
                  or import Silero weights with `susurro models import <silero_vad_16k.safetensors>`",
                 opts.vad.model.as_deref().unwrap_or("silero-v*"),
-                crate::models::catalog::VAD_MODEL
+                super::vad::CATALOG_VAD_MODEL
             )))
         }
         (VadMode::Auto, None) => energy_speech(samples, &opts.vad),

@@ -11,6 +11,9 @@ use whisper_rs::{WhisperVadContext, WhisperVadContextParams, WhisperVadParams};
 
 const RATE: usize = 16_000;
 
+/// whisper.cpp's published Silero model, the catalog's VAD entry.
+pub const CATALOG_VAD_MODEL: &str = "silero-v6.2.0";
+
 /// `WHISPER_VAD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VadMode {
@@ -40,7 +43,7 @@ pub struct VadSettings {
     /// The VAD model's name (`ggml-<name>.bin` in the models folder); unset:
     /// the catalog's Silero model if installed, else the newest installed
     /// `silero-v*`.
-    pub model: Option<String>,
+    pub model: Option<crate::model_name::ModelName>,
     /// Speech probability threshold (`WHISPER_VAD_THRESHOLD`).
     pub threshold: f32,
     /// Pauses shorter than this stay inside speech (`WHISPER_VAD_MIN_SILENCE_MS`).
@@ -305,7 +308,7 @@ mod tests {
         audio.extend(vec![0.0f32; RATE]);
         let r = energy_speech(&audio, &s);
         assert_eq!(r.len(), 2, "{r:?}");
-        let pad = RATE / 5;
+        let pad = s.pad_ms as usize * RATE / 1000;
         assert!(r[0].start.abs_diff(2 * RATE - pad) < 600, "{r:?}");
         assert!(r[1].start.abs_diff(6 * RATE - pad) < 600, "{r:?}");
         // Constant noise has no region louder than its own floor.

@@ -12,6 +12,7 @@ pub mod silero;
 mod tensors;
 pub mod vocab;
 
+use crate::model_name::ModelName;
 use ct2::Ct2Model;
 use ggml::{GgmlType, HParams, GGML_QNT_VERSION};
 use std::io::BufWriter;
@@ -170,20 +171,17 @@ pub fn import(
         Some(n) => n.clone(),
         None => default_name(&hp),
     };
-    if !crate::models::is_valid_name(&name) {
-        return Err(ImportError::InvalidName(name));
-    }
+    let name = crate::model_name::ModelName::parse(&name)
+        .map_err(|_| ImportError::InvalidName(name.clone()))?;
     std::fs::create_dir_all(dest_dir).map_err(io_err(dest_dir))?;
-    let dest = dest_dir.join(crate::models::file_name(&name));
+    let dest = name.path_in(dest_dir);
     if dest.exists() && !opts.force {
         return Err(ImportError::DestinationExists(dest));
     }
 
-    let tmp = TempFile::new(dest_dir, &name)?;
-    let file = std::fs::File::create(&tmp.path).map_err(io_err(&tmp.path))?;
-    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let mut w = BufWriter::with_capacity(1 << 20, temp_file(dest_dir, &name)?);
     let filters = mel::filterbank(hp.n_mels as usize);
-    ggml::write_header(&mut w, &hp, &filters, &vocab).map_err(io_err(&tmp.path))?;
+    ggml::write_header(&mut w, &hp, &filters, &vocab).map_err(io_err(&dest))?;
     let matrix_type = match opts.quantize {
         None => GgmlType::F16,
         Some(q) => q.ggml_type(),
@@ -203,20 +201,13 @@ pub fn import(
                 t.shape.last()
             )));
         }
-        ggml::write_tensor(&mut w, &t.name, &t.shape, ty, &t.data).map_err(io_err(&tmp.path))?;
+        ggml::write_tensor(&mut w, &t.name, &t.shape, ty, &t.data).map_err(io_err(&dest))?;
         count += 1;
         Ok(())
     })?;
-    let file = w.into_inner().map_err(|e| ImportError::Io {
-        path: tmp.path.clone(),
-        source: e.into_error(),
-    })?;
-    file.sync_all().map_err(io_err(&tmp.path))?;
-    let size = file.metadata().map_err(io_err(&tmp.path))?.len();
-    drop(file);
-    tmp.persist(&dest)?;
+    let size = persist(w, &dest)?;
     Ok(ImportReport {
-        name,
+        name: name.to_string(),
         path: dest,
         hparams: hp,
         tensors: count,
@@ -243,32 +234,33 @@ pub fn default_name(hp: &HParams) -> String {
     name
 }
 
-/// A temporary file removed on drop unless persisted.
-struct TempFile {
-    path: PathBuf,
-    keep: bool,
+/// A temporary file beside the destination, deleted unless persisted
+/// (`tempfile`'s guard): a failed import never leaves a partial model.
+pub(crate) fn temp_file(
+    dir: &Path,
+    name: &ModelName,
+) -> Result<tempfile::NamedTempFile, ImportError> {
+    tempfile::Builder::new()
+        .prefix(&format!(".ggml-{name}.bin."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))
 }
 
-impl TempFile {
-    fn new(dir: &Path, name: &str) -> Result<Self, ImportError> {
-        let path = dir.join(format!(
-            ".ggml-{name}.bin.{}.tmp",
-            uuid::Uuid::new_v4().simple()
-        ));
-        Ok(Self { path, keep: false })
-    }
-
-    fn persist(mut self, dest: &Path) -> Result<(), ImportError> {
-        std::fs::rename(&self.path, dest).map_err(io_err(dest))?;
-        self.keep = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
+/// Flushes, syncs and renames the temporary file into place; returns its size.
+pub(crate) fn persist(
+    w: BufWriter<tempfile::NamedTempFile>,
+    dest: &Path,
+) -> Result<u64, ImportError> {
+    let tmp = w.into_inner().map_err(|e| ImportError::Io {
+        path: dest.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    tmp.as_file().sync_all().map_err(io_err(dest))?;
+    let size = tmp.as_file().metadata().map_err(io_err(dest))?.len();
+    tmp.persist(dest).map_err(|e| ImportError::Io {
+        path: dest.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(size)
 }

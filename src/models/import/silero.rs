@@ -9,7 +9,7 @@
 //! 6.2.1–6.2.3 wheels carry retrained weights, so its bytes differ).
 
 use super::ggml::{self, GgmlType};
-use super::{io_err, ImportError, ImportReport, TempFile};
+use super::{io_err, persist, temp_file, ImportError, ImportReport};
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -222,9 +222,8 @@ pub fn import_silero(
     version: [i32; 3],
     force: bool,
 ) -> Result<ImportReport, ImportError> {
-    if !crate::models::is_valid_name(name) {
-        return Err(ImportError::InvalidName(name.to_string()));
-    }
+    let name = crate::model_name::ModelName::parse(name)
+        .map_err(|_| ImportError::InvalidName(name.to_string()))?;
     let bytes = std::fs::read(src).map_err(io_err(src))?;
     let tensors = parse(&bytes)?;
     for (from, _, shape, _) in TENSORS {
@@ -241,27 +240,18 @@ pub fn import_silero(
         }
     }
     std::fs::create_dir_all(dest_dir).map_err(io_err(dest_dir))?;
-    let dest = dest_dir.join(crate::models::file_name(name));
+    let dest = name.path_in(dest_dir);
     if dest.exists() && !force {
         return Err(ImportError::DestinationExists(dest));
     }
-    let tmp = TempFile::new(dest_dir, name)?;
-    let file = std::fs::File::create(&tmp.path).map_err(io_err(&tmp.path))?;
-    let mut w = BufWriter::new(file);
-    write_header(&mut w, version).map_err(io_err(&tmp.path))?;
+    let mut w = BufWriter::new(temp_file(dest_dir, &name)?);
+    write_header(&mut w, version).map_err(io_err(&dest))?;
     for (from, to, shape, half) in TENSORS {
         let ty = if *half { GgmlType::F16 } else { GgmlType::F32 };
         let data = &tensors[*from].data;
-        ggml::write_tensor(&mut w, to, shape, ty, data).map_err(io_err(&tmp.path))?;
+        ggml::write_tensor(&mut w, to, shape, ty, data).map_err(io_err(&dest))?;
     }
-    let file = w.into_inner().map_err(|e| ImportError::Io {
-        path: tmp.path.clone(),
-        source: e.into_error(),
-    })?;
-    file.sync_all().map_err(io_err(&tmp.path))?;
-    let size = file.metadata().map_err(io_err(&tmp.path))?.len();
-    drop(file);
-    tmp.persist(&dest)?;
+    let size = persist(w, &dest)?;
     Ok(ImportReport {
         name: name.to_string(),
         path: dest,

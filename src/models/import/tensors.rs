@@ -284,56 +284,77 @@ pub fn for_each<F>(m: &Ct2Model<'_>, hp: &HParams, mut f: F) -> Result<(), Impor
 where
     F: FnMut(Tensor) -> Result<(), ImportError>,
 {
-    let d = hp.n_audio_state as usize;
-    let n_mels = hp.n_mels as usize;
     let mut e = Emitter { f: &mut f };
+    e.encoder(m, hp)?;
+    e.decoder(m, hp)
+}
 
-    let actx = hp.n_audio_ctx as usize;
-    let pe = values(m, "encoder/position_encodings/encodings", &[actx, d])?;
-    e.emit(
-        "encoder.positional_embedding".into(),
-        vec![actx, d],
-        Kind::F32,
-        pe,
-    )?;
-    for (i, cin) in [(1, n_mels), (2, d)] {
-        let w = values(m, &format!("encoder/conv{i}/weight"), &[d, cin, 3])?;
-        e.emit(
-            format!("encoder.conv{i}.weight"),
-            vec![d, cin, 3],
-            Kind::Conv,
-            w,
+impl<F: FnMut(Tensor) -> Result<(), ImportError>> Emitter<'_, F> {
+    fn encoder(&mut self, m: &Ct2Model<'_>, hp: &HParams) -> Result<(), ImportError> {
+        let d = hp.n_audio_state as usize;
+        let n_mels = hp.n_mels as usize;
+        let actx = hp.n_audio_ctx as usize;
+        let pe = values(m, "encoder/position_encodings/encodings", &[actx, d])?;
+        self.emit(
+            "encoder.positional_embedding".into(),
+            vec![actx, d],
+            Kind::F32,
+            pe,
         )?;
-        let b = values(m, &format!("encoder/conv{i}/bias"), &[d])?;
-        e.emit(format!("encoder.conv{i}.bias"), vec![d, 1], Kind::F32, b)?;
+        for (i, cin) in [(1, n_mels), (2, d)] {
+            let w = values(m, &format!("encoder/conv{i}/weight"), &[d, cin, 3])?;
+            self.emit(
+                format!("encoder.conv{i}.weight"),
+                vec![d, cin, 3],
+                Kind::Conv,
+                w,
+            )?;
+            let b = values(m, &format!("encoder/conv{i}/bias"), &[d])?;
+            self.emit(format!("encoder.conv{i}.bias"), vec![d, 1], Kind::F32, b)?;
+        }
+        for l in 0..hp.n_audio_layer {
+            let (src, dst) = (format!("encoder/layer_{l}"), format!("encoder.blocks.{l}"));
+            self.self_attention(m, &src, &dst, d)?;
+            self.ffn(m, &src, &dst, d)?;
+        }
+        self.norm(m, "encoder/layer_norm", "encoder.ln_post", d)
     }
-    for l in 0..hp.n_audio_layer {
-        let (src, dst) = (format!("encoder/layer_{l}"), format!("encoder.blocks.{l}"));
-        e.self_attention(m, &src, &dst, d)?;
-        e.ffn(m, &src, &dst, d)?;
-    }
-    e.norm(m, "encoder/layer_norm", "encoder.ln_post", d)?;
 
-    let tctx = hp.n_text_ctx as usize;
-    let pe = values(m, "decoder/position_encodings/encodings", &[tctx, d])?;
-    e.emit(
-        "decoder.positional_embedding".into(),
-        vec![tctx, d],
-        Kind::F32,
-        pe,
-    )?;
-    let nv = hp.n_vocab as usize;
-    let te = values(m, "decoder/embeddings/weight", &[nv, d])?;
-    e.emit(
-        "decoder.token_embedding.weight".into(),
-        vec![nv, d],
-        Kind::Matrix,
-        te,
-    )?;
-    for l in 0..hp.n_text_layer {
-        let (src, dst) = (format!("decoder/layer_{l}"), format!("decoder.blocks.{l}"));
-        e.self_attention(m, &src, &dst, d)?;
-        e.linear(
+    fn decoder(&mut self, m: &Ct2Model<'_>, hp: &HParams) -> Result<(), ImportError> {
+        let d = hp.n_audio_state as usize;
+        let tctx = hp.n_text_ctx as usize;
+        let pe = values(m, "decoder/position_encodings/encodings", &[tctx, d])?;
+        self.emit(
+            "decoder.positional_embedding".into(),
+            vec![tctx, d],
+            Kind::F32,
+            pe,
+        )?;
+        let nv = hp.n_vocab as usize;
+        let te = values(m, "decoder/embeddings/weight", &[nv, d])?;
+        self.emit(
+            "decoder.token_embedding.weight".into(),
+            vec![nv, d],
+            Kind::Matrix,
+            te,
+        )?;
+        for l in 0..hp.n_text_layer {
+            let (src, dst) = (format!("decoder/layer_{l}"), format!("decoder.blocks.{l}"));
+            self.self_attention(m, &src, &dst, d)?;
+            self.cross_attention(m, &src, &dst, d)?;
+            self.ffn(m, &src, &dst, d)?;
+        }
+        self.norm(m, "decoder/layer_norm", "decoder.ln", d)
+    }
+
+    fn cross_attention(
+        &mut self,
+        m: &Ct2Model<'_>,
+        src: &str,
+        dst: &str,
+        d: usize,
+    ) -> Result<(), ImportError> {
+        self.linear(
             m,
             &format!("{src}/attention/linear_0"),
             &format!("{dst}.cross_attn.query"),
@@ -344,21 +365,19 @@ where
             (format!("{dst}.cross_attn.key"), false),
             (format!("{dst}.cross_attn.value"), true),
         ];
-        e.fused(m, &format!("{src}/attention/linear_1"), &parts, d)?;
-        e.linear(
+        self.fused(m, &format!("{src}/attention/linear_1"), &parts, d)?;
+        self.linear(
             m,
             &format!("{src}/attention/linear_2"),
             &format!("{dst}.cross_attn.out"),
             d,
             d,
         )?;
-        e.norm(
+        self.norm(
             m,
             &format!("{src}/attention/layer_norm"),
             &format!("{dst}.cross_attn_ln"),
             d,
-        )?;
-        e.ffn(m, &src, &dst, d)?;
+        )
     }
-    e.norm(m, "decoder/layer_norm", "decoder.ln", d)
 }

@@ -1,0 +1,264 @@
+//! Every setting as a clap argument read from its environment variable (or
+//! `--<variable-in-kebab-case>`), with its default and meaning: `susurro
+//! serve --help` lists them all. Values are parsed and range-checked here;
+//! [`super::Settings::resolve`] derives the rest.
+
+use crate::model_name::ModelName;
+use crate::stt::{Language, VadMode, Window};
+use clap::builder::BoolishValueParser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+fn positive_number(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() && n < 1e6 => Ok(n),
+        _ => Err("expected a positive number".into()),
+    }
+}
+
+fn hours(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(h) if (0.0..1e6).contains(&h) => Ok(h),
+        _ => Err("expected a number of hours (0 or more)".into()),
+    }
+}
+
+fn http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.to_string())
+    } else {
+        Err("expected an http(s) URL".into())
+    }
+}
+
+fn sqlite_url(s: &str) -> Result<String, String> {
+    if s.starts_with("sqlite:") {
+        Ok(s.to_string())
+    } else {
+        Err("only SQLite is supported (sqlite://path/to/file.db)".into())
+    }
+}
+
+fn model_name(s: &str) -> Result<ModelName, String> {
+    ModelName::parse(s.trim()).map_err(|e| e.to_string())
+}
+
+fn synchronous(s: &str) -> Result<sqlx::sqlite::SqliteSynchronous, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "full" => Ok(sqlx::sqlite::SqliteSynchronous::Full),
+        "normal" => Ok(sqlx::sqlite::SqliteSynchronous::Normal),
+        _ => Err("expected full or normal".into()),
+    }
+}
+
+fn threshold(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(t) if t > 0.0 && t < 1.0 => Ok(t),
+        _ => Err("expected a number between 0 and 1".into()),
+    }
+}
+
+fn chunk_seconds(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if (2.0..=30.0).contains(&v) => Ok(v),
+        _ => Err("expected 2 to 30 seconds".into()),
+    }
+}
+
+/// The settings as given (environment variables or flags).
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Settings (environment variables)")]
+pub struct SettingsArgs {
+    /// Where the HTTP API listens (host:port).
+    #[arg(
+        id = "SUSURRO_ADDR",
+        long = "susurro-addr",
+        env = "SUSURRO_ADDR",
+        value_name = "SUSURRO_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+    /// Database, audio and (by default) models.
+    #[arg(
+        id = "SUSURRO_DATA_DIR",
+        long = "susurro-data-dir",
+        env = "SUSURRO_DATA_DIR",
+        value_name = "SUSURRO_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// SQLite database URL (default: sqlite://<data dir>/susurro.db).
+    #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = sqlite_url, global = true)]
+    pub database_url: Option<String>,
+    /// Where ggml-<name>.bin model files live (default: <data dir>/models).
+    #[arg(
+        id = "WHISPER_MODELS_DIR",
+        long = "whisper-models-dir",
+        env = "WHISPER_MODELS_DIR",
+        value_name = "WHISPER_MODELS_DIR",
+        global = true
+    )]
+    pub models_dir: Option<PathBuf>,
+    /// The active model at start.
+    #[arg(id = "WHISPER_MODEL", long = "whisper-model", env = "WHISPER_MODEL", value_name = "WHISPER_MODEL", default_value = "base", value_parser = model_name, global = true)]
+    pub model: ModelName,
+    /// Where catalog models are downloaded from.
+    #[arg(id = "WHISPER_MODELS_BASE_URL", long = "whisper-models-base-url", env = "WHISPER_MODELS_BASE_URL", value_name = "WHISPER_MODELS_BASE_URL", default_value = crate::models::catalog::DEFAULT_BASE_URL, value_parser = http_url, global = true)]
+    pub models_base_url: String,
+    /// JSON file [{"name","url","sha1"|"sha256","size"}] adding or overriding catalog entries.
+    #[arg(
+        id = "WHISPER_MODELS_CATALOG",
+        long = "whisper-models-catalog",
+        env = "WHISPER_MODELS_CATALOG",
+        value_name = "WHISPER_MODELS_CATALOG",
+        global = true
+    )]
+    pub models_catalog: Option<PathBuf>,
+    /// A job whose (active, catalog) model is missing downloads it first.
+    #[arg(id = "WHISPER_AUTO_DOWNLOAD", long = "whisper-auto-download", env = "WHISPER_AUTO_DOWNLOAD", value_name = "WHISPER_AUTO_DOWNLOAD", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub auto_download: bool,
+    /// Without VAD only: leave out leading/trailing digital silence.
+    #[arg(id = "WHISPER_TRIM_SILENCE", long = "whisper-trim-silence", env = "WHISPER_TRIM_SILENCE", value_name = "WHISPER_TRIM_SILENCE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub trim_silence: bool,
+    /// Flash attention in whisper.cpp (measured slower on CPU).
+    #[arg(id = "WHISPER_FLASH_ATTN", long = "whisper-flash-attn", env = "WHISPER_FLASH_ATTN", value_name = "WHISPER_FLASH_ATTN", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    pub flash_attn: bool,
+    /// Models kept in memory (least recently used unloaded first).
+    #[arg(id = "WHISPER_MAX_LOADED_MODELS", long = "whisper-max-loaded-models", env = "WHISPER_MAX_LOADED_MODELS", value_name = "WHISPER_MAX_LOADED_MODELS", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=64), global = true)]
+    pub max_loaded_models: u64,
+    /// Whisper threads per job (default: cores / WORKER_MAX_CONCURRENT).
+    #[arg(id = "WHISPER_THREADS", long = "whisper-threads", env = "WHISPER_THREADS", value_name = "WHISPER_THREADS", value_parser = clap::value_parser!(u64).range(1..=256), global = true)]
+    pub threads: Option<u64>,
+    /// Default language of uploads (a whisper code; auto detects).
+    #[arg(id = "WHISPER_LANGUAGE", long = "whisper-language", env = "WHISPER_LANGUAGE", value_name = "WHISPER_LANGUAGE", default_value = "es", value_parser = Language::parse, global = true)]
+    pub language: Language,
+    /// Encoder window: auto (sized to short audio) or full (always 30 s).
+    #[arg(id = "WHISPER_AUDIO_CTX", long = "whisper-audio-ctx", env = "WHISPER_AUDIO_CTX", value_name = "WHISPER_AUDIO_CTX", default_value = "auto", value_parser = Window::parse, global = true)]
+    pub window: Window,
+    /// Speech detection: auto (Silero if installed, else energy), on, off.
+    #[arg(id = "WHISPER_VAD", long = "whisper-vad", env = "WHISPER_VAD", value_name = "WHISPER_VAD", default_value = "auto", value_parser = VadMode::parse, global = true)]
+    pub vad: VadMode,
+    /// VAD model name (default: silero-v6.2.0, else the newest silero-v*).
+    #[arg(id = "WHISPER_VAD_MODEL", long = "whisper-vad-model", env = "WHISPER_VAD_MODEL", value_name = "WHISPER_VAD_MODEL", value_parser = model_name, global = true)]
+    pub vad_model: Option<ModelName>,
+    /// Speech probability threshold.
+    #[arg(id = "WHISPER_VAD_THRESHOLD", long = "whisper-vad-threshold", env = "WHISPER_VAD_THRESHOLD", value_name = "WHISPER_VAD_THRESHOLD", default_value = "0.5", value_parser = threshold, global = true)]
+    pub vad_threshold: f32,
+    /// Pauses shorter than this (ms) stay inside speech.
+    #[arg(id = "WHISPER_VAD_MIN_SILENCE_MS", long = "whisper-vad-min-silence-ms", env = "WHISPER_VAD_MIN_SILENCE_MS", value_name = "WHISPER_VAD_MIN_SILENCE_MS", default_value = "300", value_parser = clap::value_parser!(u32).range(1..=60_000), global = true)]
+    pub vad_min_silence_ms: u32,
+    /// Audio kept before and after each speech region (ms).
+    #[arg(id = "WHISPER_VAD_PAD_MS", long = "whisper-vad-pad-ms", env = "WHISPER_VAD_PAD_MS", value_name = "WHISPER_VAD_PAD_MS", default_value = "100", value_parser = clap::value_parser!(u32).range(0..=2_000), global = true)]
+    pub vad_pad_ms: u32,
+    /// Longest chunk whisper is given (2 to 30 s).
+    #[arg(id = "WHISPER_CHUNK_SECONDS", long = "whisper-chunk-seconds", env = "WHISPER_CHUNK_SECONDS", value_name = "WHISPER_CHUNK_SECONDS", default_value = "12", value_parser = chunk_seconds, global = true)]
+    pub chunk_seconds: f32,
+    /// How long transcripts are kept (days).
+    #[arg(id = "TRANSCRIPT_TTL_DAYS", long = "transcript-ttl-days", env = "TRANSCRIPT_TTL_DAYS", value_name = "TRANSCRIPT_TTL_DAYS", default_value = "14", value_parser = positive_number, global = true)]
+    pub transcript_ttl_days: f64,
+    /// How often idle workers look for jobs (ms).
+    #[arg(id = "WORKER_POLL_INTERVAL_MS", long = "worker-poll-interval-ms", env = "WORKER_POLL_INTERVAL_MS", value_name = "WORKER_POLL_INTERVAL_MS", default_value = "3000", value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub poll_interval_ms: u64,
+    /// Jobs running at once in this process.
+    #[arg(id = "WORKER_MAX_CONCURRENT", long = "worker-max-concurrent", env = "WORKER_MAX_CONCURRENT", value_name = "WORKER_MAX_CONCURRENT", default_value = "2", value_parser = clap::value_parser!(u64).range(1..=256), global = true)]
+    pub max_concurrent: u64,
+    /// Period of the retention task (hours).
+    #[arg(id = "CLEANUP_INTERVAL_HOURS", long = "cleanup-interval-hours", env = "CLEANUP_INTERVAL_HOURS", value_name = "CLEANUP_INTERVAL_HOURS", default_value = "24", value_parser = positive_number, global = true)]
+    pub cleanup_interval_hours: f64,
+    /// Largest accepted upload (MB).
+    #[arg(id = "MAX_UPLOAD_MB", long = "max-upload-mb", env = "MAX_UPLOAD_MB", value_name = "MAX_UPLOAD_MB", default_value = "100", value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub max_upload_mb: u64,
+    /// Longest accepted recording (seconds).
+    #[arg(id = "MAX_AUDIO_SECONDS", long = "max-audio-seconds", env = "MAX_AUDIO_SECONDS", value_name = "MAX_AUDIO_SECONDS", default_value = "14400", value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub max_audio_seconds: u64,
+    /// Keep audio this long after transcription or failure (hours; 0: delete at once).
+    #[arg(id = "AUDIO_RETENTION_HOURS", long = "audio-retention-hours", env = "AUDIO_RETENTION_HOURS", value_name = "AUDIO_RETENTION_HOURS", default_value = "0", value_parser = hours, global = true)]
+    pub audio_retention_hours: f64,
+    /// Bearer token for /api/admin/* (unset: loopback clients only, never through a proxy).
+    #[arg(
+        id = "ADMIN_TOKEN",
+        long = "admin-token",
+        env = "ADMIN_TOKEN",
+        value_name = "ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_token: Option<String>,
+    /// Bearer token for /api/events and /v1 (unset: open).
+    #[arg(
+        id = "API_TOKEN",
+        long = "api-token",
+        env = "API_TOKEN",
+        value_name = "API_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub api_token: Option<String>,
+    /// File of technical terms (one per line, # comments), first in whisper's prompt.
+    #[arg(
+        id = "WHISPER_GLOSSARY",
+        long = "whisper-glossary",
+        env = "WHISPER_GLOSSARY",
+        value_name = "WHISPER_GLOSSARY",
+        global = true
+    )]
+    pub glossary: Option<PathBuf>,
+    /// Text after the glossary in whisper's prompt (an upload's prompt is appended).
+    #[arg(
+        id = "WHISPER_INITIAL_PROMPT",
+        long = "whisper-initial-prompt",
+        env = "WHISPER_INITIAL_PROMPT",
+        value_name = "WHISPER_INITIAL_PROMPT",
+        global = true
+    )]
+    pub initial_prompt: Option<String>,
+    /// Where extract jobs POST event + transcript (unset: no extract jobs).
+    #[arg(id = "EXTRACT_WEBHOOK_URL", long = "extract-webhook-url", env = "EXTRACT_WEBHOOK_URL", value_name = "EXTRACT_WEBHOOK_URL", value_parser = http_url, global = true)]
+    pub extract_webhook_url: Option<String>,
+    /// HMAC-SHA256 key signing webhook bodies.
+    #[arg(
+        id = "EXTRACT_WEBHOOK_SECRET",
+        long = "extract-webhook-secret",
+        env = "EXTRACT_WEBHOOK_SECRET",
+        value_name = "EXTRACT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub extract_webhook_secret: Option<String>,
+    /// A running job's lease, renewed while it runs (seconds).
+    #[arg(id = "JOB_LEASE_SECONDS", long = "job-lease-seconds", env = "JOB_LEASE_SECONDS", value_name = "JOB_LEASE_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub job_lease_seconds: u64,
+    /// Retry delay after the first failure (ms; doubling, ±10 % jitter).
+    #[arg(id = "JOB_BACKOFF_BASE_MS", long = "job-backoff-base-ms", env = "JOB_BACKOFF_BASE_MS", value_name = "JOB_BACKOFF_BASE_MS", default_value = "2000", value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub backoff_base_ms: u64,
+    /// Longest retry delay (ms).
+    #[arg(id = "JOB_BACKOFF_MAX_MS", long = "job-backoff-max-ms", env = "JOB_BACKOFF_MAX_MS", value_name = "JOB_BACKOFF_MAX_MS", default_value = "600000", value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub backoff_max_ms: u64,
+    /// Completed and cancelled jobs are pruned after this (days).
+    #[arg(id = "JOB_RETENTION_DAYS", long = "job-retention-days", env = "JOB_RETENTION_DAYS", value_name = "JOB_RETENTION_DAYS", default_value = "7", value_parser = positive_number, global = true)]
+    pub job_retention_days: f64,
+    /// Failed (discarded) jobs are pruned after this (days).
+    #[arg(id = "DISCARDED_JOB_RETENTION_DAYS", long = "discarded-job-retention-days", env = "DISCARDED_JOB_RETENTION_DAYS", value_name = "DISCARDED_JOB_RETENTION_DAYS", default_value = "30", value_parser = positive_number, global = true)]
+    pub discarded_job_retention_days: f64,
+    /// How long /v1/audio/* waits for the transcript (seconds).
+    #[arg(id = "OPENAI_WAIT_SECONDS", long = "openai-wait-seconds", env = "OPENAI_WAIT_SECONDS", value_name = "OPENAI_WAIT_SECONDS", default_value = "600", value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub openai_wait_seconds: u64,
+    /// How long running jobs and open connections may finish at shutdown (seconds).
+    #[arg(id = "SHUTDOWN_GRACE_SECONDS", long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3_600), global = true)]
+    pub shutdown_grace_seconds: u64,
+    /// full: acknowledged uploads survive power loss; normal: faster, the last commits can be lost.
+    #[arg(id = "SQLITE_SYNCHRONOUS", long = "sqlite-synchronous", env = "SQLITE_SYNCHRONOUS", value_name = "SQLITE_SYNCHRONOUS", default_value = "full", value_parser = synchronous, global = true)]
+    pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(
+        id = "RUST_LOG",
+        long = "rust-log",
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info",
+        global = true
+    )]
+    pub log: String,
+}

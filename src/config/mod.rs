@@ -1,0 +1,332 @@
+//! Typed configuration: every setting is an environment variable (or a
+//! flag), declared once in [`args`] with its default and meaning (`susurro
+//! serve --help` lists them), parsed and checked at start. A bad value stops
+//! the program with a message naming the variable.
+
+mod args;
+
+pub use args::SettingsArgs;
+
+use crate::model_name::ModelName;
+use crate::stt::{Language, Window};
+use clap::{CommandFactory, Parser};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration variable with an unusable value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Every setting of the service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SUSURRO_ADDR`: where the HTTP API listens.
+    pub addr: SocketAddr,
+    /// `SUSURRO_DATA_DIR`: database, audio and (by default) models.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: SQLite database; defaults to `<data dir>/susurro.db`.
+    pub database_url: String,
+    /// `WHISPER_MODELS_DIR`: where `ggml-<name>.bin` files live.
+    pub models_dir: PathBuf,
+    /// `WHISPER_MODEL`: the active model's name at start.
+    pub model: ModelName,
+    /// `WHISPER_MODELS_BASE_URL`: where catalog models are downloaded from.
+    pub models_base_url: String,
+    /// `WHISPER_MODELS_CATALOG`: optional JSON file adding or overriding entries.
+    pub models_catalog: Option<PathBuf>,
+    /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
+    pub auto_download: bool,
+    /// `WHISPER_TRIM_SILENCE`: leave out leading/trailing digital silence.
+    pub trim_silence: bool,
+    /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp (off: measured slower on CPU).
+    pub flash_attn: bool,
+    /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
+    pub max_loaded_models: usize,
+    /// `WHISPER_THREADS`: threads per transcription.
+    pub threads: usize,
+    /// Whether `WHISPER_THREADS` was given (the command line then uses it
+    /// for one file instead of every core).
+    pub threads_set: bool,
+    /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
+    pub language: Language,
+    /// `WHISPER_AUDIO_CTX`: `auto` sizes the encoder window to clips under
+    /// 30 s (faster); `full` always encodes 30 s.
+    pub window: Window,
+    /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
+    pub transcript_ttl: Duration,
+    /// `WORKER_POLL_INTERVAL_MS`: how often idle workers look for jobs.
+    pub poll_interval: Duration,
+    /// `WORKER_MAX_CONCURRENT`: jobs running at once in this process.
+    pub max_concurrent: usize,
+    /// `CLEANUP_INTERVAL_HOURS`: period of the retention task.
+    pub cleanup_interval: Duration,
+    /// `MAX_UPLOAD_MB`: largest accepted upload.
+    pub max_upload_bytes: u64,
+    /// `MAX_AUDIO_SECONDS`: longest accepted recording.
+    pub max_audio_seconds: u64,
+    /// `AUDIO_RETENTION_HOURS`: keep audio this long after transcription (0: delete at once).
+    pub audio_retention: Duration,
+    /// `ADMIN_TOKEN`: bearer token for `/api/admin/*` (unset: loopback clients only).
+    pub admin_token: Option<String>,
+    /// `API_TOKEN`: bearer token for `/api/events` and `/v1` (unset: open).
+    pub api_token: Option<String>,
+    /// `WHISPER_GLOSSARY`: file of terms (one per line) for whisper's prompt.
+    pub glossary: Vec<String>,
+    /// `WHISPER_INITIAL_PROMPT`: text for whisper's prompt, after the glossary.
+    pub initial_prompt: Option<String>,
+    /// `EXTRACT_WEBHOOK_URL`: where extract jobs deliver transcripts (unset: they wait).
+    pub extract_webhook_url: Option<String>,
+    /// `EXTRACT_WEBHOOK_SECRET`: HMAC-SHA256 key signing webhook bodies.
+    pub extract_webhook_secret: Option<String>,
+    /// `JOB_LEASE_SECONDS`: a running job's lease, renewed while it runs.
+    pub job_lease: Duration,
+    /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
+    /// first failure (doubling each time) and its cap.
+    pub backoff: crate::queue::Backoff,
+    /// `JOB_RETENTION_DAYS`: completed and cancelled jobs are pruned after this.
+    pub job_retention: Duration,
+    /// `DISCARDED_JOB_RETENTION_DAYS`: failed (discarded) jobs are kept longer.
+    pub discarded_job_retention: Duration,
+    /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for the transcript.
+    pub openai_wait: Duration,
+    /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
+    pub shutdown_grace: Duration,
+    /// `WHISPER_VAD`, `WHISPER_VAD_MODEL`, `WHISPER_VAD_THRESHOLD`,
+    /// `WHISPER_VAD_MIN_SILENCE_MS`, `WHISPER_VAD_PAD_MS`,
+    /// `WHISPER_CHUNK_SECONDS`: speech detection and chunking.
+    pub vad: crate::stt::VadSettings,
+    /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
+    /// power loss) or `normal` (faster; the last commits can be lost).
+    pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
+    /// `RUST_LOG`: the log filter.
+    pub log: String,
+}
+
+/// Cores this process may use (at most 8: whisper gains little beyond).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8)
+}
+
+/// The settings alone, as a command line (for [`Settings::from_lookup`]).
+#[derive(Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|_| None)
+    }
+
+    /// Reads settings from `get` (variable name → value), then the process
+    /// environment, then the defaults.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut argv = vec!["susurro".to_string()];
+        for arg in SettingsOnly::command().get_arguments() {
+            let (Some(env), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            if let Some(v) = env.to_str().and_then(&get) {
+                argv.push(format!("--{long}={v}"));
+            }
+        }
+        let parsed = SettingsOnly::try_parse_from(argv).map_err(config_error)?;
+        Self::resolve(parsed.settings)
+    }
+
+    /// The settings from their arguments: defaults that depend on other
+    /// settings, files read, durations made.
+    pub fn resolve(a: SettingsArgs) -> Result<Self, ConfigError> {
+        let bad =
+            |var: &'static str, value: String, reason: String| ConfigError { var, value, reason };
+        let glossary = match &a.glossary {
+            None => Vec::new(),
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    bad(
+                        "WHISPER_GLOSSARY",
+                        path.display().to_string(),
+                        format!("cannot read the file: {e}"),
+                    )
+                })?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string)
+                .collect(),
+        };
+        let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
+        let max_concurrent = a.max_concurrent as usize;
+        Ok(Self {
+            database_url: a
+                .database_url
+                .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("susurro.db").display())),
+            models_dir: a.models_dir.unwrap_or_else(|| a.data_dir.join("models")),
+            threads: a
+                .threads
+                .map_or((available_cores() / max_concurrent).max(1), |t| t as usize),
+            threads_set: a.threads.is_some(),
+            vad: crate::stt::VadSettings {
+                mode: a.vad,
+                model: a.vad_model,
+                threshold: a.vad_threshold,
+                min_silence_ms: a.vad_min_silence_ms,
+                pad_ms: a.vad_pad_ms,
+                chunk_seconds: a.chunk_seconds,
+            },
+            transcript_ttl: days(a.transcript_ttl_days),
+            poll_interval: Duration::from_millis(a.poll_interval_ms),
+            cleanup_interval: Duration::from_secs_f64(a.cleanup_interval_hours * 3600.0),
+            max_upload_bytes: a.max_upload_mb * 1024 * 1024,
+            audio_retention: Duration::from_secs_f64(a.audio_retention_hours * 3600.0),
+            job_lease: Duration::from_secs(a.job_lease_seconds),
+            backoff: crate::queue::Backoff {
+                base: Duration::from_millis(a.backoff_base_ms),
+                cap: Duration::from_millis(a.backoff_max_ms),
+            },
+            job_retention: days(a.job_retention_days),
+            discarded_job_retention: days(a.discarded_job_retention_days),
+            openai_wait: Duration::from_secs(a.openai_wait_seconds),
+            shutdown_grace: Duration::from_secs(a.shutdown_grace_seconds),
+            max_concurrent,
+            glossary,
+            addr: a.addr,
+            data_dir: a.data_dir,
+            model: a.model,
+            models_base_url: a.models_base_url,
+            models_catalog: a.models_catalog,
+            auto_download: a.auto_download,
+            trim_silence: a.trim_silence,
+            flash_attn: a.flash_attn,
+            max_loaded_models: a.max_loaded_models as usize,
+            language: a.language,
+            window: a.window,
+            max_audio_seconds: a.max_audio_seconds,
+            admin_token: a.admin_token.filter(|t| !t.is_empty()),
+            api_token: a.api_token.filter(|t| !t.is_empty()),
+            initial_prompt: a.initial_prompt.filter(|p| !p.trim().is_empty()),
+            extract_webhook_url: a.extract_webhook_url,
+            extract_webhook_secret: a.extract_webhook_secret.filter(|s| !s.is_empty()),
+            sqlite_synchronous: a.sqlite_synchronous,
+            log: a.log,
+        })
+    }
+
+    /// Directory of stored uploads.
+    pub fn audio_dir(&self) -> PathBuf {
+        self.data_dir.join("audio")
+    }
+
+    /// Every setting's variable name, as `--help` lists them.
+    pub fn variables() -> &'static [&'static str] {
+        static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| {
+            SettingsOnly::command()
+                .get_arguments()
+                .filter_map(|a| a.get_env())
+                .filter_map(|e| e.to_str())
+                .map(|e| &*Box::leak(e.to_string().into_boxed_str()))
+                .collect()
+        })
+    }
+}
+
+/// A clap error as a [`ConfigError`] naming the variable.
+fn config_error(e: clap::Error) -> ConfigError {
+    let text = e.to_string();
+    let var = Settings::variables()
+        .iter()
+        .find(|v| text.contains(&format!("<{v}>")))
+        .copied()
+        .unwrap_or("configuration");
+    let value = e
+        .get(clap::error::ContextKind::InvalidValue)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let reason = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    ConfigError { var, value, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_documented_values() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.transcript_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.poll_interval, Duration::from_millis(3000));
+        assert_eq!(s.max_concurrent, 2);
+        assert_eq!(s.cleanup_interval, Duration::from_secs(24 * 3600));
+        assert_eq!(s.language, Language::Code("es".into()));
+        assert!(s.database_url.ends_with("susurro.db"));
+        assert!(s.models_dir.ends_with("models"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = with(&[("WORKER_MAX_CONCURRENT", "zero")]).unwrap_err();
+        assert_eq!(err.var, "WORKER_MAX_CONCURRENT");
+        assert!(err.to_string().contains("WORKER_MAX_CONCURRENT"));
+        assert_eq!(
+            with(&[("WHISPER_THREADS", "0")]).unwrap_err().var,
+            "WHISPER_THREADS"
+        );
+        assert_eq!(
+            with(&[("WHISPER_MODEL", "../x")]).unwrap_err().var,
+            "WHISPER_MODEL"
+        );
+        assert_eq!(
+            with(&[("WHISPER_LANGUAGE", "klingon")]).unwrap_err().var,
+            "WHISPER_LANGUAGE"
+        );
+        assert_eq!(
+            with(&[("TRANSCRIPT_TTL_DAYS", "-1")]).unwrap_err().var,
+            "TRANSCRIPT_TTL_DAYS"
+        );
+        assert_eq!(
+            with(&[("SUSURRO_ADDR", "nope")]).unwrap_err().var,
+            "SUSURRO_ADDR"
+        );
+        assert_eq!(
+            with(&[("DATABASE_URL", "postgres://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+    }
+
+    #[test]
+    fn fractions_are_allowed_for_ttl_and_cleanup() {
+        let s = with(&[
+            ("TRANSCRIPT_TTL_DAYS", "0.5"),
+            ("CLEANUP_INTERVAL_HOURS", "0.25"),
+        ])
+        .unwrap();
+        assert_eq!(s.transcript_ttl, Duration::from_secs(43_200));
+        assert_eq!(s.cleanup_interval, Duration::from_secs(900));
+    }
+}

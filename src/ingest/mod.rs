@@ -1,0 +1,163 @@
+//! Taking an upload in: the multipart body streamed (audio to a file under a
+//! generated name, text fields capped at 4 KiB while they stream), the
+//! fields checked (language, installed model), the audio probed, then the
+//! event and its `stt` job stored together. Shared by `/api/events` and the
+//! OpenAI-compatible routes; errors are [`IngestError`], which the API maps
+//! to HTTP.
+
+mod fields;
+mod upload;
+
+pub use fields::{echo, UploadFields, MAX_FIELD_BYTES};
+pub use upload::PendingFile;
+
+use crate::audio::AudioError;
+use crate::model_name::ModelName;
+use crate::models::ModelManager;
+use crate::queue::Queue;
+use crate::store::events::{self, EventId, NewEvent, Task};
+use crate::stt::Language;
+use axum::extract::Multipart;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Why an upload was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The body had no audio part; the field the client should use.
+    #[error("missing the audio file: send it in the multipart field {0:?}")]
+    MissingFile(&'static str),
+    /// A text field that is too long, not UTF-8, or not a valid value.
+    #[error("{0}")]
+    BadField(String),
+    /// A model that is not installed was named.
+    #[error("model {name} is not installed; installed models: {}", if installed.is_empty() { "none".to_string() } else { installed.join(", ") })]
+    UnknownModel {
+        name: String,
+        installed: Vec<String>,
+    },
+    /// Over `MAX_UPLOAD_MB`.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A broken multipart body.
+    #[error("invalid multipart body: {0}")]
+    Multipart(String),
+    /// The audio itself (415/422, or an I/O error).
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// The server began shutting down while the upload streamed.
+    #[error("the server is shutting down; send the upload again in a moment")]
+    ShuttingDown,
+    /// Storing the file or the event failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IngestError {
+    fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+/// What taking uploads needs.
+#[derive(Clone)]
+pub struct Intake {
+    pub queue: Queue,
+    pub models: Arc<ModelManager>,
+    /// Where uploads are stored.
+    pub audio_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    /// Fired at shutdown: uploads still streaming stop with 503.
+    pub shutdown: CancellationToken,
+}
+
+/// How an accepted upload is queued.
+#[derive(Debug, Clone, Copy)]
+pub struct Queueing {
+    /// Lower runs first (`None`: normal).
+    pub priority: Option<i64>,
+    pub task: Task,
+}
+
+impl Intake {
+    /// Reads the multipart body: streams the audio part (the first of
+    /// `audio_fields` present) to disk and keeps the small text fields.
+    pub async fn read(
+        &self,
+        multipart: Multipart,
+        audio_fields: &[&'static str],
+    ) -> Result<(PendingFile, UploadFields), IngestError> {
+        tokio::select! {
+            r = fields::read(self, multipart, audio_fields) => r,
+            _ = self.shutdown.cancelled() => Err(IngestError::ShuttingDown),
+        }
+    }
+
+    /// Validates the fields and the audio, then stores the event and its job.
+    pub async fn accept(
+        &self,
+        audio: PendingFile,
+        fields: UploadFields,
+        queueing: Queueing,
+    ) -> Result<EventId, IngestError> {
+        let language = match fields.language.as_deref() {
+            None => None,
+            Some(l) => Some(Language::parse(l).map_err(IngestError::BadField)?),
+        };
+        let model = match fields.model.as_deref() {
+            None => None,
+            Some(m) => Some(self.installed(m).await?),
+        };
+        let probe_path = audio.path.clone();
+        let info = tokio::task::spawn_blocking(move || crate::audio::probe_file(&probe_path))
+            .await
+            .map_err(IngestError::internal)??;
+        let bytes = audio.bytes as i64;
+        // Kept before the event commits: a client that leaves during the
+        // commit cannot leave an event whose file was deleted (a file without
+        // an event is swept as an orphan instead).
+        let path = audio.keep();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| IngestError::internal("upload without a file name"))?;
+        let ev = NewEvent {
+            audio_path: name,
+            audio_bytes: bytes,
+            language: language.map(|l| l.as_str().to_string()),
+            prompt: fields.prompt,
+            model,
+            container: Some(info.container),
+            codec: Some(info.codec),
+            priority: queueing.priority,
+            task: queueing.task,
+            vad: fields.vad,
+        };
+        match events::create(&self.queue, &ev).await {
+            Ok(id) => Ok(id),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                Err(IngestError::internal(e))
+            }
+        }
+    }
+
+    /// `name` as an installed model: uploads may name only those, so that no
+    /// upload makes the service download or load anything new.
+    pub async fn installed(&self, name: &str) -> Result<ModelName, IngestError> {
+        if let Ok(m) = ModelName::parse(name) {
+            if self.models.installed(&m) {
+                return Ok(m);
+            }
+        }
+        let models = self.models.clone();
+        let installed = tokio::task::spawn_blocking(move || models.installed_names())
+            .await
+            .map_err(IngestError::internal)?;
+        Err(IngestError::UnknownModel {
+            name: echo(name),
+            installed: installed.iter().map(|n| n.to_string()).collect(),
+        })
+    }
+}

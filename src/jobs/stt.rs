@@ -1,0 +1,313 @@
+//! The `stt` job: transcribe the event's audio with the cached model on a
+//! blocking thread (the span of the job follows it there), then in one
+//! transaction store the transcript, mark the event transcribed, enqueue its
+//! `extract` job (when an extractor is configured) and complete the job;
+//! then delete the audio. Failures, cancellations and rescues are recorded
+//! on the event in the queue's own transaction.
+
+use super::{transcribe_file, FileError, FileRequest};
+use crate::audio::{AudioError, AudioInfo};
+use crate::config::Settings;
+use crate::model_name::ModelName;
+use crate::models::{ModelError, ModelManager};
+use crate::queue::{
+    EnqueueOptions, FailOutcome, FailedJob, Handler, Job, JobContext, JobError, JobKind, Queue,
+};
+use crate::storage::AudioStore;
+use crate::store::events::{self, EventId, EventStatus, EventWork, Task};
+use crate::stt::{Engine, Language, SttError, Transcription, VadOverrides};
+use futures_util::future::BoxFuture;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// The stt worker's dependencies.
+#[derive(Clone)]
+pub struct SttWorker {
+    pub pool: SqlitePool,
+    pub engine: Arc<Engine>,
+    pub models: Arc<ModelManager>,
+    pub settings: Arc<Settings>,
+    pub audio: AudioStore,
+}
+
+impl From<AudioError> for JobError {
+    fn from(e: AudioError) -> Self {
+        if e.is_retryable() {
+            JobError::retryable(e.to_string())
+        } else {
+            JobError::permanent(e.to_string())
+        }
+    }
+}
+
+impl From<FileError> for JobError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Audio(a) => a.into(),
+            FileError::Stt(s) => s.into(),
+        }
+    }
+}
+
+impl From<SttError> for JobError {
+    fn from(e: SttError) -> Self {
+        match e {
+            SttError::NoSamples => JobError::permanent(e.to_string()),
+            _ => JobError::retryable(e.to_string()),
+        }
+    }
+}
+
+impl From<ModelError> for JobError {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::InvalidName(_) => JobError::permanent(e.to_string()),
+            _ => JobError::retryable(e.to_string()),
+        }
+    }
+}
+
+fn db_err(e: impl std::fmt::Display) -> JobError {
+    JobError::retryable(format!("database error: {e}"))
+}
+
+/// The event an `stt` job is for.
+fn event_of(payload: &serde_json::Value) -> Option<EventId> {
+    payload
+        .get("event_id")
+        .and_then(|v| v.as_str())
+        .and_then(EventId::parse)
+}
+
+impl SttWorker {
+    async fn process(self, job: Job, ctx: JobContext) -> Result<(), JobError> {
+        let event_id = event_of(&job.payload)
+            .ok_or_else(|| JobError::permanent("stt job without event_id"))?;
+        let ev = events::work(&self.pool, &event_id)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| JobError::permanent(format!("event {event_id} not found")))?;
+        if events::has_transcript(&self.pool, &event_id)
+            .await
+            .map_err(db_err)?
+        {
+            // A previous attempt already stored it: finish without a second transcript.
+            ctx.queue.complete(&job.lease).await.map_err(db_err)?;
+            return Ok(());
+        }
+        events::set_status(&self.pool, &event_id, EventStatus::Transcribing, None)
+            .await
+            .map_err(db_err)?;
+        let started = Instant::now();
+        let (t, info) = self.transcribe(&ev, &ctx).await?;
+        self.store(&job, &event_id, &t, &info).await?;
+        tracing::info!(
+            audio_ms = t.duration_ms,
+            model = %t.model,
+            language = t.language.as_deref().unwrap_or("?"),
+            inference_ms = t.inference_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            no_speech = t.no_speech,
+            "transcribed"
+        );
+        if let Some(name) = ev
+            .audio_path
+            .filter(|_| self.settings.audio_retention.is_zero())
+        {
+            self.audio.remove(&name).await;
+            if let Err(e) = events::clear_audio(&self.pool, event_id.as_str()).await {
+                tracing::warn!(error = %e, "could not clear the audio path");
+            }
+        }
+        Ok(())
+    }
+
+    /// The event's settings: its model (made sure of), language and VAD options.
+    async fn request_settings(
+        &self,
+        ev: &EventWork,
+    ) -> Result<(ModelName, Language, Arc<Settings>), JobError> {
+        let model = match ev.model.as_deref() {
+            Some(m) => ModelName::parse(m).map_err(|e| JobError::permanent(e.to_string()))?,
+            None => self.engine.active(),
+        };
+        self.models.ensure(&model).await?;
+        let language = match ev.language.as_deref() {
+            Some(l) => Language::parse(l).map_err(JobError::permanent)?,
+            None => self.settings.language.clone(),
+        };
+        let settings = match ev.vad_options.as_deref() {
+            None => self.settings.clone(),
+            Some(json) => {
+                let o: VadOverrides = serde_json::from_str(json)
+                    .map_err(|e| JobError::permanent(format!("stored VAD options: {e}")))?;
+                let mut s = (*self.settings).clone();
+                s.vad = s.vad.with(&o);
+                Arc::new(s)
+            }
+        };
+        Ok((model, language, settings))
+    }
+
+    /// Runs [`transcribe_file`] on a blocking thread, stopped by the job's
+    /// cancellation.
+    async fn transcribe(
+        &self,
+        ev: &EventWork,
+        ctx: &JobContext,
+    ) -> Result<(Transcription, AudioInfo), JobError> {
+        let path = ev
+            .audio_path
+            .as_deref()
+            .map(|name| self.audio.path(name))
+            .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
+        let (model, language, settings) = self.request_settings(ev).await?;
+        let abort = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let (abort, cancel) = (abort.clone(), ctx.cancel.clone());
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                abort.store(true, Ordering::Relaxed);
+            })
+        };
+        let (engine, progress) = (self.engine.clone(), ctx.progress.clone());
+        let (prompt, translate) = (ev.prompt.clone(), ev.task == Task::Translate);
+        let span = tracing::Span::current();
+        let work = tokio::task::spawn_blocking(move || {
+            let _in_job = span.enter();
+            let req = FileRequest {
+                path: &path,
+                model: &model,
+                language,
+                prompt: prompt.as_deref(),
+                translate,
+                threads: settings.threads,
+            };
+            transcribe_file(&engine, &settings, &req, &abort, &progress)
+        })
+        .await;
+        watcher.abort();
+        let (mut t, info) = match work {
+            Ok(r) => r?,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => return Err(JobError::retryable(join.to_string())),
+        };
+        t.duration_ms = t.duration_ms.max(1);
+        Ok((t, info))
+    }
+
+    /// Stores the transcript, the next stage's job and the job's completion
+    /// in one transaction; a lost lease rolls it all back.
+    async fn store(
+        &self,
+        job: &Job,
+        event_id: &EventId,
+        t: &Transcription,
+        info: &AudioInfo,
+    ) -> Result<(), JobError> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let transcript_id = events::store_transcript(
+            &mut tx,
+            event_id,
+            t,
+            Some(info),
+            self.settings.transcript_ttl,
+        )
+        .await
+        .map_err(db_err)?;
+        if self.settings.extract_webhook_url.is_some() {
+            Queue::enqueue_in(
+                &mut tx,
+                JobKind::Extract,
+                &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
+                &EnqueueOptions {
+                    unique_key: Some(event_id.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(db_err)?;
+        }
+        match Queue::complete_in(&mut tx, &job.lease).await {
+            Ok(()) => {}
+            Err(e @ crate::queue::QueueError::LeaseLost(_)) => {
+                // Dropping the transaction rolls the transcript back.
+                return Err(JobError::retryable(e.to_string()));
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+        tx.commit().await.map_err(db_err)
+    }
+}
+
+impl Handler for SttWorker {
+    fn kinds(&self) -> Vec<JobKind> {
+        vec![JobKind::Stt]
+    }
+
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
+        let event_id = event_of(&job.payload).map(|e| e.to_string());
+        let span = tracing::info_span!(
+            "stt",
+            job_id = %job.id,
+            event_id = event_id.as_deref(),
+            attempt = job.attempt
+        );
+        Box::pin(self.clone().process(job, ctx).instrument(span))
+    }
+
+    fn record_failure_in<'a>(
+        &'a self,
+        conn: &'a mut SqliteConnection,
+        failed: &'a FailedJob,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            let Some(event_id) = event_of(&failed.payload) else {
+                return Ok(());
+            };
+            let (status, msg) = match failed.outcome {
+                FailOutcome::Retrying { run_at } => (
+                    EventStatus::Queued,
+                    format!(
+                        "attempt {} of {} failed: {}; retrying at {}",
+                        failed.attempt,
+                        failed.max_attempts,
+                        failed.message,
+                        crate::clock::rfc3339(run_at)
+                    ),
+                ),
+                FailOutcome::Discarded => (EventStatus::Failed, failed.message.clone()),
+                FailOutcome::Cancelled => (EventStatus::Failed, "cancelled".to_string()),
+            };
+            events::set_unfinished_status_in(conn, &event_id, status, &msg).await
+        })
+    }
+
+    fn after_failure(&self, failed: FailedJob) -> BoxFuture<'static, ()> {
+        let (pool, audio, retention) = (
+            self.pool.clone(),
+            self.audio.clone(),
+            self.settings.audio_retention,
+        );
+        Box::pin(async move {
+            if matches!(failed.outcome, FailOutcome::Retrying { .. }) || !retention.is_zero() {
+                return;
+            }
+            let Some(event_id) = event_of(&failed.payload) else {
+                return;
+            };
+            // A failed event's audio goes at once (or after AUDIO_RETENTION_HOURS,
+            // by the retention task): voice data is not kept past its use.
+            match events::take_audio(&pool, &event_id).await {
+                Ok(Some(name)) => {
+                    audio.remove(&name).await;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not clear a failed event's audio"),
+            }
+        })
+    }
+}

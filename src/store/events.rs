@@ -1,0 +1,345 @@
+//! Events (one uploaded recording each) and their transcripts: every write
+//! of them, and the reads the jobs and the retention task make. The API's
+//! reads are in [`super::view`].
+
+pub use super::view::{get, list, parse_cursor};
+
+use crate::clock::now_ms;
+use crate::model_name::ModelName;
+use crate::queue::{EnqueueOptions, JobKind, Queue, QueueError};
+use crate::stt::Transcription;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::time::Duration;
+
+/// An event's id: a UUID, in its hyphenated lowercase form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct EventId(String);
+
+impl EventId {
+    /// A new random id.
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// `s` if it is a UUID.
+    pub fn parse(s: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(s).ok().map(|u| Self(u.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for EventId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+sql_enum!(
+    /// What an event's `stt` job does.
+    Task {
+        /// Text in the spoken language.
+        Transcribe = "transcribe",
+        /// Text in English, whatever is spoken.
+        Translate = "translate",
+    }
+);
+
+sql_enum!(
+    /// Where an event is in the pipeline.
+    EventStatus {
+        Queued = "queued",
+        Transcribing = "transcribing",
+        Transcribed = "transcribed",
+        Failed = "failed",
+        Expired = "expired",
+    }
+);
+
+/// A new upload, already stored on disk.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub audio_path: String,
+    pub audio_bytes: i64,
+    pub language: Option<String>,
+    pub prompt: Option<String>,
+    pub model: Option<ModelName>,
+    pub container: Option<String>,
+    pub codec: Option<String>,
+    pub priority: Option<i64>,
+    pub task: Task,
+    /// Speech detection settings for this upload.
+    pub vad: Option<crate::stt::VadOverrides>,
+}
+
+/// What the stt worker needs of an event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventWork {
+    pub status: EventStatus,
+    pub audio_path: Option<String>,
+    pub language: Option<String>,
+    pub prompt: Option<String>,
+    pub model: Option<String>,
+    pub task: Task,
+    /// JSON of [`crate::stt::VadOverrides`].
+    pub vad_options: Option<String>,
+}
+
+/// Inserts the event and its `stt` job in one transaction; returns the id.
+pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError> {
+    let id = EventId::new();
+    let now = now_ms();
+    let mut tx = queue.pool().begin().await?;
+    sqlx::query(
+        "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
+                             created_at, updated_at, task, vad_options)
+         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+    )
+    .bind(id.as_str())
+    .bind(&ev.audio_path)
+    .bind(ev.audio_bytes)
+    .bind(&ev.language)
+    .bind(&ev.prompt)
+    .bind(ev.model.as_ref().map(|m| m.as_str()))
+    .bind(&ev.container)
+    .bind(&ev.codec)
+    .bind(now)
+    .bind(ev.task)
+    .bind(
+        ev.vad
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(QueueError::Payload)?,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Queue::enqueue_in(
+        &mut tx,
+        JobKind::Stt,
+        &serde_json::json!({ "event_id": id }),
+        &EnqueueOptions {
+            unique_key: Some(id.to_string()),
+            priority: ev.priority,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    queue.notify();
+    Ok(id)
+}
+
+/// The event's work order.
+pub async fn work(pool: &SqlitePool, id: &EventId) -> Result<Option<EventWork>, sqlx::Error> {
+    sqlx::query_as(
+        "select status, audio_path, language, prompt, model, task, vad_options from events where id = ?",
+    )
+    .bind(id.as_str())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Sets status and error (None clears it).
+pub async fn set_status(
+    pool: &SqlitePool,
+    id: &EventId,
+    status: EventStatus,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update events set status = ?1, error = ?2, updated_at = ?3 where id = ?4")
+        .bind(status)
+        .bind(error)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Sets the status and error of an event that is not finished (queued or
+/// transcribing), inside the caller's transaction: a job's failure never
+/// overwrites a transcript.
+pub async fn set_unfinished_status_in(
+    conn: &mut SqliteConnection,
+    id: &EventId,
+    status: EventStatus,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update events set status = ?1, error = ?2, updated_at = ?3
+          where id = ?4 and status in ('queued', 'transcribing')",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(now_ms())
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a failed event's audio and returns its stored name, to delete.
+pub async fn take_audio(pool: &SqlitePool, id: &EventId) -> Result<Option<String>, sqlx::Error> {
+    let name: Option<String> = sqlx::query_scalar(
+        "select audio_path from events where id = ? and status = 'failed' and audio_path is not null",
+    )
+    .bind(id.as_str())
+    .fetch_optional(pool)
+    .await?;
+    let Some(name) = name else { return Ok(None) };
+    // Conditional on the name read: of two callers, one takes it.
+    let r = sqlx::query("update events set audio_path = null where id = ? and audio_path = ?")
+        .bind(id.as_str())
+        .bind(&name)
+        .execute(pool)
+        .await?;
+    Ok((r.rows_affected() == 1).then_some(name))
+}
+
+/// Whether the event already has a transcript (a rescued job's earlier run).
+pub async fn has_transcript(pool: &SqlitePool, id: &EventId) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("select count(*) from transcripts where event_id = ?")
+        .bind(id.as_str())
+        .fetch_one(pool)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Stores the transcript and marks the event transcribed, inside the caller's
+/// transaction. Idempotent: an event keeps its first transcript. Returns the
+/// transcript id.
+pub async fn store_transcript(
+    conn: &mut SqliteConnection,
+    event_id: &EventId,
+    t: &Transcription,
+    info: Option<&crate::audio::AudioInfo>,
+    ttl: Duration,
+) -> Result<String, sqlx::Error> {
+    let now = now_ms();
+    let id = uuid::Uuid::new_v4().to_string();
+    let segments = serde_json::to_string(&t.segments).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "insert into transcripts (id, event_id, text, language, model, segments, inference_ms, created_at,
+                                  expires_at, prompt, no_speech)
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         on conflict (event_id) do nothing",
+    )
+    .bind(&id)
+    .bind(event_id.as_str())
+    .bind(&t.text)
+    .bind(&t.language)
+    .bind(&t.model)
+    .bind(segments)
+    .bind(t.inference_ms as i64)
+    .bind(now)
+    .bind(now + ttl.as_millis() as i64)
+    .bind(&t.prompt)
+    .bind(t.no_speech)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update events set status = 'transcribed', error = null, duration_ms = ?1, updated_at = ?2,
+                model = ?3, container = coalesce(?4, container), codec = coalesce(?5, codec)
+          where id = ?6",
+    )
+    .bind(t.duration_ms as i64)
+    .bind(now)
+    .bind(&t.model)
+    .bind(info.map(|i| i.container.clone()))
+    .bind(info.map(|i| i.codec.clone()))
+    .bind(event_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let tid: String = sqlx::query_scalar("select id from transcripts where event_id = ?")
+        .bind(event_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(tid)
+}
+
+/// Forgets the stored audio path once the file is deleted.
+pub async fn clear_audio(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update events set audio_path = null where id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Deletes expired transcripts (and those created before `cutoff`) and
+/// marks their events `expired`, in one transaction that holds the write
+/// lock from its start (a read that later upgrades to a write fails at once
+/// when another write is in progress; SQLite does not retry it). Returns
+/// how many.
+pub async fn expire_transcripts(
+    pool: &SqlitePool,
+    now: i64,
+    cutoff: i64,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin_with("begin immediate").await?;
+    let expired = sqlx::query(
+        "update events set status = 'expired', updated_at = ?1
+          where id in (select event_id from transcripts where expires_at <= ?1 or created_at <= ?2)",
+    )
+    .bind(now)
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("delete from transcripts where expires_at <= ?1 or created_at <= ?2")
+        .bind(now)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(expired)
+}
+
+/// (event id, stored audio name) of the audio no longer needed: of expired
+/// events, and of transcribed and failed ones last updated before `keep_until`.
+pub async fn audio_no_longer_needed(
+    pool: &SqlitePool,
+    keep_until: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select id, audio_path from events where audio_path is not null
+            and (status = 'expired' or (status in ('transcribed', 'failed') and updated_at <= ?1))",
+    )
+    .bind(keep_until)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get("id"), r.get("audio_path")))
+        .collect())
+}
+
+/// Every stored audio name events still point at.
+pub async fn referenced_audio(pool: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select audio_path from events where audio_path is not null")
+        .fetch_all(pool)
+        .await
+}
+
+/// `extract` jobs that can never deliver: their transcript is gone. Returns
+/// how many were deleted.
+pub async fn drop_stale_extract_jobs(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "delete from jobs where kind = 'extract' and state = 'available'
+            and not exists (select 1 from transcripts t
+                             where t.event_id = json_extract(jobs.payload, '$.event_id'))",
+    )
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,192 @@
+//! The code's shape, checked: the README's settings table and `susurro
+//! serve --help` list the same variables; no top-level module imports one
+//! that imports it back; no function in src/ runs past 80 lines.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Backticked UPPER_CASE names in the first column of the README's
+/// settings table.
+fn readme_variables() -> BTreeSet<String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = readme
+        .split("\n## Settings")
+        .nth(1)
+        .expect("README has a Settings section");
+    let mut out = BTreeSet::new();
+    for line in table.lines().take_while(|l| !l.starts_with("## ")) {
+        let Some(first) = line.strip_prefix('|').and_then(|l| l.split('|').next()) else {
+            continue;
+        };
+        for part in first.split('`').skip(1).step_by(2) {
+            if !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+            {
+                out.insert(part.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn readme_settings_and_help_list_the_same_variables() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_susurro"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    let in_help: BTreeSet<String> = help
+        .split("[env: ")
+        .skip(1)
+        .map(|s| s.split(['=', ']']).next().unwrap().to_string())
+        .collect();
+    assert!(in_help.len() >= 40, "{in_help:?}");
+    assert_eq!(
+        readme_variables(),
+        in_help,
+        "README settings table vs serve --help"
+    );
+    // Every setting shows its meaning.
+    for var in &in_help {
+        let line = help
+            .lines()
+            .find(|l| l.contains(&format!("<{var}>")))
+            .unwrap();
+        assert!(line.contains("--"), "{line}");
+    }
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The source before its `#[cfg(test)]` module.
+fn code(p: &Path) -> String {
+    let s = std::fs::read_to_string(p).unwrap();
+    s.split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn no_module_imports_a_module_that_imports_it_back() {
+    let src = root().join("src");
+    let mut modules: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for p in rust_files(&src) {
+        let rel = p.strip_prefix(&src).unwrap();
+        let top = rel
+            .iter()
+            .next()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if top != "lib" && top != "main" {
+            modules.entry(top).or_default().push(p);
+        }
+    }
+    let mut uses: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (m, files) in &modules {
+        let deps = uses.entry(m).or_default();
+        for f in files {
+            let text = code(f);
+            for other in modules.keys() {
+                let mentioned = text.contains(&format!("crate::{other}::"))
+                    || text.contains(&format!("crate::{other};"))
+                    || text.contains(&format!("crate::{other}}}"));
+                if other != m && mentioned {
+                    deps.insert(other);
+                }
+            }
+        }
+    }
+    fn reaches(
+        g: &BTreeMap<&str, BTreeSet<&str>>,
+        from: &str,
+        to: &str,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
+        if from == to {
+            return true;
+        }
+        g.get(from)
+            .into_iter()
+            .flatten()
+            .any(|n| seen.insert(n.to_string()) && reaches(g, n, to, seen))
+    }
+    let mut cycles = Vec::new();
+    for (m, deps) in &uses {
+        for d in deps {
+            if reaches(&uses, d, m, &mut BTreeSet::new()) {
+                cycles.push(format!("{m} -> {d}"));
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles: {cycles:?}\n{uses:#?}");
+}
+
+#[test]
+fn no_function_in_src_runs_past_80_lines() {
+    let mut long = Vec::new();
+    for p in rust_files(&root().join("src")) {
+        let text = code(&p);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let l = lines[i].trim_start();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+                "unsafe extern \"C\" fn ",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p));
+            if !is_fn {
+                i += 1;
+                continue;
+            }
+            let (mut depth, mut started, mut j) = (0i32, false, i);
+            while j < lines.len() {
+                let line = lines[j];
+                if !started && line.trim_end().ends_with(';') {
+                    break;
+                }
+                depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+                started |= depth > 0;
+                if started && depth <= 0 {
+                    break;
+                }
+                j += 1;
+            }
+            if started && j - i + 1 > 80 {
+                long.push(format!("{}:{} ({} lines)", p.display(), i + 1, j - i + 1));
+            }
+            i += 1;
+        }
+    }
+    assert!(long.is_empty(), "functions over 80 lines: {long:?}");
+}

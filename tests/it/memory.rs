@@ -1,0 +1,150 @@
+//! Memory stays bounded: `susurro transcribe` on a one-hour recording made
+//! of real speech peaks under 1 GB with base, and the service's resident
+//! memory after 300 short jobs is within 20 % of what it was after 50
+//! (whisper states are pooled, not made per job).
+
+use crate::common::process::{free_port, serve, wait_up};
+use crate::common::*;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// About an hour of real speech: ../shared's long recordings repeated, or
+/// generated speech where ../shared is absent.
+fn one_hour() -> PathBuf {
+    let piece = match shared_dir() {
+        Some(s) => ffmpeg(
+            &s.join("eval/derived/long_en_concat_16k_mono_48kbps.mp3"),
+            &["-ar", "16000", "-ac", "1"],
+            "wav",
+        ),
+        None => {
+            let a = espeak_wav(
+                "The quick brown fox jumps over the lazy dog while the team reviews the pull request \
+                 and plans the next deploy of the service before the end of the week.",
+                "en-us",
+            );
+            sox(&[&a, &silence(1.0), &a, &silence(0.5)], &[])
+        }
+    };
+    let secs = {
+        let r = hound::WavReader::open(&piece).unwrap();
+        r.duration() as f64 / r.spec().sample_rate as f64
+    };
+    repeated(&piece, (3600.0 / secs).ceil() as usize)
+}
+
+/// Peak resident memory of finished children of this process, in bytes.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage writes into the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
+    assert_eq!(rc, 0);
+    ru.ru_maxrss as u64 * 1024
+}
+
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[test]
+fn transcribing_an_hour_with_base_peaks_under_one_gigabyte() {
+    require_model("base");
+    let audio = one_hour();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_susurro"))
+        .args([
+            "transcribe",
+            "--model",
+            "base",
+            "--language",
+            "en",
+            "--format",
+            "json",
+        ])
+        .arg(&audio)
+        .env("WHISPER_MODELS_DIR", models_dir())
+        .env("MAX_AUDIO_SECONDS", "7200")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dur = t["duration_ms"].as_u64().unwrap();
+    assert!(dur >= 3_500_000, "{dur} ms");
+    assert!(words(t["text"].as_str().unwrap()).len() > 3_000);
+    let peak = children_peak_rss();
+    eprintln!("one hour with base: peak RSS {:.0} MB", peak as f64 / 1e6);
+    assert!(peak <= 1_000_000_000, "peak RSS {peak} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_memory_is_flat_over_hundreds_of_jobs() {
+    require_model("tiny.en");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve(
+        dir.path(),
+        port,
+        &[("WORKER_MAX_CONCURRENT", "2"), ("WHISPER_THREADS", "1")],
+    );
+    let client = reqwest::Client::new();
+    wait_up(&client, &base).await;
+    let clip = std::fs::read(espeak_wav("hello, this is a short voice note", "en-us")).unwrap();
+    let mut rss = Vec::new();
+    let mut done = 0;
+    for target in [50, 300] {
+        let mut ids = Vec::new();
+        while done + ids.len() < target {
+            let form = reqwest::multipart::Form::new().part(
+                "audio",
+                reqwest::multipart::Part::bytes(clip.clone()).file_name("n.wav"),
+            );
+            let r = client
+                .post(format!("{base}/api/events"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            let v: serde_json::Value = r.json().await.unwrap();
+            ids.push(v["id"].as_str().unwrap().to_string());
+        }
+        let start = Instant::now();
+        for id in &ids {
+            loop {
+                let ev = crate::common::process::event(&client, &base, id).await;
+                if ev["status"] == "transcribed" {
+                    break;
+                }
+                assert_ne!(ev["status"], "failed", "{ev}");
+                assert!(start.elapsed() < Duration::from_secs(600), "{ev}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        done += ids.len();
+        rss.push(rss_of(child.id()));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (after50, after300) = (rss[0] as f64, rss[1] as f64);
+    eprintln!(
+        "service RSS after 50 jobs {:.0} MB, after 300 {:.0} MB",
+        after50 / 1e6,
+        after300 / 1e6
+    );
+    assert!(
+        after300 <= after50 * 1.2,
+        "RSS grew from {after50} to {after300} bytes"
+    );
+}

@@ -1,0 +1,656 @@
+//! The job queue on a real SQLite file: exactly-once under contention (tasks
+//! and OS processes), leases, backoff, priorities, cancellation, shutdown.
+
+use futures_util::future::BoxFuture;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use susurro::queue::*;
+
+async fn open(path: &std::path::Path, lease: Duration) -> Queue {
+    let pool = susurro::store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "create table if not exists effects (job_id integer not null, worker text not null)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    Queue::new(pool, lease).with_backoff(Backoff {
+        base: Duration::from_millis(50),
+        cap: Duration::from_secs(1),
+    })
+}
+
+fn job() -> serde_json::Value {
+    serde_json::json!({ "n": 1 })
+}
+
+/// Records an effect and completes the job in one transaction.
+struct Effect {
+    worker: String,
+}
+
+impl Handler for Effect {
+    fn kinds(&self) -> Vec<JobKind> {
+        vec![JobKind::Extract]
+    }
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
+        let worker = self.worker.clone();
+        Box::pin(async move {
+            let mut tx = ctx
+                .queue
+                .pool()
+                .begin()
+                .await
+                .map_err(|e| JobError::retryable(e.to_string()))?;
+            sqlx::query("insert into effects (job_id, worker) values (?, ?)")
+                .bind(job.id)
+                .bind(&worker)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| JobError::retryable(e.to_string()))?;
+            Queue::complete_in(&mut tx, &job.lease)
+                .await
+                .map_err(|e| JobError::retryable(e.to_string()))?;
+            tx.commit()
+                .await
+                .map_err(|e| JobError::retryable(e.to_string()))?;
+            Ok(())
+        })
+    }
+}
+
+async fn unfinished(q: &Queue) -> i64 {
+    sqlx::query_scalar("select count(*) from jobs where state in ('available', 'running')")
+        .fetch_one(q.pool())
+        .await
+        .unwrap()
+}
+
+async fn run_until_drained(q: Queue, name: &str, runners: usize) {
+    let handles: Vec<_> = (0..runners)
+        .map(|i| {
+            Runner::new(
+                q.clone(),
+                Arc::new(Effect {
+                    worker: format!("{name}-{i}"),
+                }),
+            )
+            .poll_interval(Duration::from_millis(20))
+            .max_concurrent(8)
+            .spawn()
+        })
+        .collect();
+    let start = Instant::now();
+    while unfinished(&q).await > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "queue did not drain"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for h in handles {
+        h.shutdown(Duration::from_secs(5)).await;
+    }
+}
+
+/// Child-process mode of this test binary: drains the queue at
+/// `SUSURRO_QUEUE_CHILD_DB`. Returns at once in a normal test run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_worker() {
+    let Some(db) = std::env::var_os("SUSURRO_QUEUE_CHILD_DB") else {
+        return;
+    };
+    let q = open(std::path::Path::new(&db), Duration::from_secs(30)).await;
+    // Wait (a bounded time) until the parent has enqueued, then drain.
+    let start = Instant::now();
+    while unfinished(&q).await == 0 && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    run_until_drained(q, &format!("proc{}", std::process::id()), 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_across_tasks_and_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    let q = open(&db, Duration::from_secs(30)).await;
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "queue::child_worker",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("SUSURRO_QUEUE_CHILD_DB", &db)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    const N: i64 = 3000;
+    let mut tx = q.pool().begin().await.unwrap();
+    for i in 0..N {
+        Queue::enqueue_in(
+            &mut tx,
+            JobKind::Extract,
+            &serde_json::json!({ "i": i }),
+            &EnqueueOptions::default(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    q.notify();
+    run_until_drained(q.clone(), "parent", 3).await;
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let done: i64 = sqlx::query_scalar("select count(*) from jobs where state = 'completed'")
+        .fetch_one(q.pool())
+        .await
+        .unwrap();
+    assert_eq!(done, N);
+    let effects: i64 = sqlx::query_scalar("select count(*) from effects")
+        .fetch_one(q.pool())
+        .await
+        .unwrap();
+    let distinct: i64 = sqlx::query_scalar("select count(distinct job_id) from effects")
+        .fetch_one(q.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        (effects, distinct),
+        (N, N),
+        "every job's effect exactly once"
+    );
+    let processes: i64 = sqlx::query_scalar(
+        "select count(distinct substr(worker, 1, instr(worker, '-'))) from effects",
+    )
+    .fetch_one(q.pool())
+    .await
+    .unwrap();
+    assert!(
+        processes >= 2,
+        "work was shared between processes ({processes})"
+    );
+    let by_children: i64 =
+        sqlx::query_scalar("select count(*) from effects where worker like 'proc%'")
+            .fetch_one(q.pool())
+            .await
+            .unwrap();
+    assert!(by_children > 0, "the child processes did some of the work");
+}
+
+#[tokio::test]
+async fn a_worker_that_lost_its_lease_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_millis(50)).await;
+    let id = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    let a = q.claim("a", &[JobKind::Stt], 1).await.unwrap().remove(0);
+    assert_eq!(a.id, id);
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(q.rescue_expired().await.unwrap(), 1);
+    let b = q.claim("b", &[JobKind::Stt], 1).await.unwrap().remove(0);
+    assert_eq!(b.attempt, 2);
+    assert!(matches!(
+        q.complete(&a.lease).await,
+        Err(QueueError::LeaseLost(_))
+    ));
+    assert!(matches!(
+        q.fail(&a.lease, &JobError::retryable("x")).await,
+        Err(QueueError::LeaseLost(_))
+    ));
+    assert!(matches!(
+        q.heartbeat(&a.lease).await,
+        Err(QueueError::LeaseLost(_))
+    ));
+    // Even the same owner with an old attempt is refused.
+    let stale = Lease {
+        owner: "b".into(),
+        attempt: 1,
+        job_id: id,
+    };
+    assert!(matches!(
+        q.complete(&stale).await,
+        Err(QueueError::LeaseLost(_))
+    ));
+    q.heartbeat(&b.lease).await.unwrap();
+    q.complete(&b.lease).await.unwrap();
+    assert_eq!(q.job_state(id).await.unwrap().0, JobState::Completed);
+}
+
+#[tokio::test]
+async fn rescue_discards_when_attempts_are_used_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_millis(10)).await;
+    let opts = EnqueueOptions {
+        max_attempts: Some(1),
+        ..Default::default()
+    };
+    let id = q.enqueue(JobKind::Stt, &job(), &opts).await.unwrap();
+    q.claim("a", &[JobKind::Stt], 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    q.rescue_expired().await.unwrap();
+    let (state, _, err) = q.job_state(id).await.unwrap();
+    assert_eq!(state, JobState::Discarded);
+    assert!(err.unwrap().contains("lease expired"));
+}
+
+#[test]
+fn backoff_doubles_is_capped_and_jittered() {
+    let b = Backoff {
+        base: Duration::from_secs(2),
+        cap: Duration::from_secs(60),
+    };
+    let nominal: Vec<u64> = (1..=7).map(|a| b.nominal(a).as_secs()).collect();
+    assert_eq!(nominal, vec![2, 4, 8, 16, 32, 60, 60]);
+    for attempt in 1..6 {
+        for _ in 0..50 {
+            let d = b.delay(attempt).as_secs_f64();
+            let n = b.nominal(attempt).as_secs_f64();
+            assert!(d >= n * 0.9 - 1e-9 && d <= n * 1.1 + 1e-9, "{d} vs {n}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn retryable_errors_back_off_then_discard_and_permanent_ones_discard_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let id = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    for attempt in 1..=3 {
+        let j = loop {
+            if let Some(j) = q.claim("w", &[JobKind::Stt], 1).await.unwrap().pop() {
+                break j;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(j.attempt, attempt);
+        assert_eq!(j.max_attempts, 3, "stt default");
+        let before = susurro::clock::now_ms();
+        let out = q
+            .fail(&j.lease, &JobError::retryable("disk hiccup"))
+            .await
+            .unwrap();
+        match out {
+            FailOutcome::Retrying { run_at } => {
+                assert!(attempt < 3);
+                let wait = run_at - before;
+                let nominal = 50 * (1 << (attempt - 1));
+                assert!(
+                    wait >= nominal * 9 / 10 - 2 && wait <= nominal * 11 / 10 + 2,
+                    "{wait} vs {nominal}"
+                );
+                // Not claimable before its time.
+                assert!(q.claim("w", &[JobKind::Stt], 1).await.unwrap().is_empty());
+            }
+            FailOutcome::Discarded => assert_eq!(attempt, 3),
+            FailOutcome::Cancelled => unreachable!(),
+        }
+    }
+    let (state, attempts, err) = q.job_state(id).await.unwrap();
+    assert_eq!(
+        (state, attempts, err.as_deref()),
+        (JobState::Discarded, 3, Some("disk hiccup"))
+    );
+
+    let id = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    let j = q.claim("w", &[JobKind::Stt], 1).await.unwrap().remove(0);
+    let out = q
+        .fail(&j.lease, &JobError::permanent("unsupported codec: foo"))
+        .await
+        .unwrap();
+    assert_eq!(out, FailOutcome::Discarded);
+    assert_eq!(q.job_state(id).await.unwrap().0, JobState::Discarded);
+}
+
+#[tokio::test]
+async fn unique_keys_priority_and_run_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let key = EnqueueOptions {
+        unique_key: Some("event-1".into()),
+        ..Default::default()
+    };
+    let a = q.enqueue(JobKind::Stt, &job(), &key).await.unwrap();
+    let b = q.enqueue(JobKind::Stt, &job(), &key).await.unwrap();
+    assert_eq!(a, b, "dedupe returns the existing job");
+    let other_kind = q.enqueue(JobKind::Extract, &job(), &key).await.unwrap();
+    assert_ne!(a, other_kind);
+    let j = q.claim("w", &[JobKind::Stt], 1).await.unwrap().remove(0);
+    assert_eq!(
+        q.enqueue(JobKind::Stt, &job(), &key).await.unwrap(),
+        a,
+        "running still dedupes"
+    );
+    q.complete(&j.lease).await.unwrap();
+    let c = q.enqueue(JobKind::Stt, &job(), &key).await.unwrap();
+    assert_ne!(c, a, "a finished job frees its key");
+    q.cancel(c).await.unwrap();
+
+    let low = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    let high = q
+        .enqueue(
+            JobKind::Stt,
+            &job(),
+            &EnqueueOptions {
+                priority: Some(PRIORITY_HIGH),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let later = q
+        .enqueue(
+            JobKind::Stt,
+            &job(),
+            &EnqueueOptions {
+                run_at: Some(susurro::clock::now_ms() + 300),
+                priority: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let order: Vec<JobId> = q
+        .claim("w", &[JobKind::Stt], 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(
+        order,
+        vec![high, low],
+        "priority first; the future job waits"
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let due = q.claim("w", &[JobKind::Stt], 10).await.unwrap();
+    assert_eq!(due.iter().map(|j| j.id).collect::<Vec<_>>(), vec![later]);
+    // Kinds filter.
+    assert!(q.claim("w", &[JobKind::Stt], 10).await.unwrap().is_empty());
+    assert_eq!(
+        q.claim("w", &[JobKind::Extract], 10).await.unwrap().len(),
+        1
+    );
+}
+
+/// Waits for cancellation (or `ms`), then completes.
+struct Slow {
+    ms: u64,
+    started: Arc<AtomicUsize>,
+    cancelled: Arc<AtomicUsize>,
+    panic_on: Option<i64>,
+}
+
+impl Handler for Slow {
+    fn kinds(&self) -> Vec<JobKind> {
+        vec![JobKind::Stt]
+    }
+    fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
+        let (ms, started, cancelled, panic_on) = (
+            self.ms,
+            self.started.clone(),
+            self.cancelled.clone(),
+            self.panic_on,
+        );
+        Box::pin(async move {
+            started.fetch_add(1, Ordering::SeqCst);
+            if panic_on == job.payload["n"].as_i64() {
+                panic!("boom in job");
+            }
+            tokio::select! {
+                _ = ctx.cancel.cancelled() => {
+                    cancelled.fetch_add(1, Ordering::SeqCst);
+                    Err(JobError::retryable("stopped"))
+                }
+                _ = tokio::time::sleep(Duration::from_millis(ms)) => {
+                    ctx.queue.complete(&job.lease).await.map_err(|e| JobError::retryable(e.to_string()))
+                }
+            }
+        })
+    }
+}
+
+async fn wait_state(q: &Queue, id: JobId, want: JobState) {
+    let start = Instant::now();
+    loop {
+        if q.job_state(id).await.unwrap().0 == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "job {id} never became {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_queued_and_running_jobs_and_panics_fail_the_job_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let queued = q
+        .enqueue(
+            JobKind::Stt,
+            &job(),
+            &EnqueueOptions {
+                run_at: Some(i64::MAX / 2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.cancel(queued).await.unwrap(), Some(JobState::Available));
+    assert_eq!(q.job_state(queued).await.unwrap().0, JobState::Cancelled);
+    assert_eq!(q.cancel(queued).await.unwrap(), None, "already finished");
+    assert!(matches!(
+        q.cancel(JobId(999_999)).await,
+        Err(QueueError::NotFound(_))
+    ));
+
+    let (started, cancelled) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let handler = Slow {
+        ms: 60_000,
+        started: started.clone(),
+        cancelled: cancelled.clone(),
+        panic_on: Some(7),
+    };
+    let runner = Runner::new(q.clone(), Arc::new(handler))
+        .poll_interval(Duration::from_millis(20))
+        .max_concurrent(1)
+        .spawn();
+    let running = q
+        .enqueue(
+            JobKind::Stt,
+            &serde_json::json!({"n": 1}),
+            &EnqueueOptions::default(),
+        )
+        .await
+        .unwrap();
+    wait_state(&q, running, JobState::Running).await;
+    let next = q
+        .enqueue(
+            JobKind::Stt,
+            &serde_json::json!({"n": 7}),
+            &EnqueueOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        runner.cancel_job(running).await.unwrap(),
+        Some(JobState::Running)
+    );
+    // The slot frees and the next job (which panics) runs and fails alone.
+    wait_state(&q, next, JobState::Discarded).await;
+    assert_eq!(cancelled.load(Ordering::SeqCst), 1);
+    assert_eq!(q.job_state(running).await.unwrap().0, JobState::Cancelled);
+    let (_, _, err) = q.job_state(next).await.unwrap();
+    assert!(err.unwrap().contains("boom in job"));
+    // The runner is still alive after the panic.
+    let after = q
+        .enqueue(
+            JobKind::Stt,
+            &serde_json::json!({"n": 2}),
+            &EnqueueOptions::default(),
+        )
+        .await
+        .unwrap();
+    wait_state(&q, after, JobState::Running).await;
+    runner.cancel_job(after).await.unwrap();
+    runner.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_releases_leases_of_unfinished_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let started = Arc::new(AtomicUsize::new(0));
+    let handler = Slow {
+        ms: 60_000,
+        started: started.clone(),
+        cancelled: Default::default(),
+        panic_on: None,
+    };
+    let runner = Runner::new(q.clone(), Arc::new(handler))
+        .poll_interval(Duration::from_millis(20))
+        .max_concurrent(2)
+        .spawn();
+    let quick = Slow {
+        ms: 10,
+        started: Default::default(),
+        cancelled: Default::default(),
+        panic_on: None,
+    };
+    let a = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    let b = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    wait_state(&q, a, JobState::Running).await;
+    wait_state(&q, b, JobState::Running).await;
+    let t = Instant::now();
+    runner.shutdown(Duration::from_millis(300)).await;
+    assert!(t.elapsed() < Duration::from_secs(5));
+    for id in [a, b] {
+        let (state, attempts, _) = q.job_state(id).await.unwrap();
+        assert_eq!(
+            (state, attempts),
+            (JobState::Available, 0),
+            "released without counting the attempt"
+        );
+    }
+    // Another worker takes them at once.
+    let other = Runner::new(q.clone(), Arc::new(quick))
+        .poll_interval(Duration::from_millis(20))
+        .spawn();
+    wait_state(&q, a, JobState::Completed).await;
+    wait_state(&q, b, JobState::Completed).await;
+    other.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_workers_claim_nothing_until_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let quick = Slow {
+        ms: 1,
+        started: Default::default(),
+        cancelled: Default::default(),
+        panic_on: None,
+    };
+    let runner = Runner::new(q.clone(), Arc::new(quick))
+        .poll_interval(Duration::from_millis(20))
+        .spawn();
+    runner.stop();
+    assert!(!runner.is_running());
+    let id = q
+        .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(q.job_state(id).await.unwrap().0, JobState::Available);
+    runner.start();
+    wait_state(&q, id, JobState::Completed).await;
+    runner.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn stats_and_pruning() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    for _ in 0..3 {
+        q.enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
+            .await
+            .unwrap();
+    }
+    q.enqueue(JobKind::Extract, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    let claimed = q.claim("w", &[JobKind::Stt], 2).await.unwrap();
+    q.complete(&claimed[0].lease).await.unwrap();
+    q.fail(&claimed[1].lease, &JobError::permanent("bad"))
+        .await
+        .unwrap();
+    let running = q.claim("w", &[JobKind::Stt], 1).await.unwrap();
+    let s = q.stats().await.unwrap();
+    assert_eq!(s.counts["stt"]["completed"], 1);
+    assert_eq!(s.counts["stt"]["discarded"], 1);
+    assert_eq!(s.counts["stt"]["running"], 1);
+    assert_eq!(s.counts["extract"]["available"], 1);
+    assert_eq!(s.running.len(), 1);
+    assert_eq!(s.running[0].id, running[0].id);
+    assert!(s.oldest_available_age_ms.is_some());
+    assert_eq!((s.completed_last_minute, s.failed_last_hour), (1, 1));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Completed pruned after a short age; discarded kept longer.
+    assert_eq!(
+        q.prune(Duration::from_millis(1), Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        q.prune(Duration::from_millis(1), Duration::from_millis(1))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn batch_complete_reports_lost_leases() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    for _ in 0..10 {
+        q.enqueue(JobKind::Extract, &job(), &EnqueueOptions::default())
+            .await
+            .unwrap();
+    }
+    let jobs = q.claim("w", &[JobKind::Extract], 10).await.unwrap();
+    q.cancel(jobs[3].id).await.unwrap();
+    let leases: Vec<Lease> = jobs.iter().map(|j| j.lease.clone()).collect();
+    let lost = q.complete_many(&leases).await.unwrap();
+    assert_eq!(lost, vec![jobs[3].lease.clone()]);
+    assert_eq!(q.stats().await.unwrap().counts["extract"]["completed"], 9);
+}

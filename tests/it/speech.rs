@@ -1,0 +1,230 @@
+//! Speech detection over real HTTP with the real base model: recordings
+//! without speech (silence, noise, room tone, mains hum, synthetic music)
+//! give an empty transcript marked `no_speech`, in Spanish and with
+//! language detection; speech separated by a long pause comes back once
+//! each, on the right timeline; trailing silence adds nothing.
+
+use crate::common::server::{settings, temp_data, TestApp};
+use crate::common::*;
+use std::path::PathBuf;
+
+fn base_app_settings(data: &std::path::Path) -> susurro::config::Settings {
+    settings(
+        data,
+        &[
+            ("WHISPER_MODEL", "base"),
+            ("WHISPER_LANGUAGE", "es"),
+            ("WHISPER_THREADS", "2"),
+            ("WORKER_MAX_CONCURRENT", "1"),
+        ],
+    )
+}
+
+fn non_speech() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("digital silence", silence(10.0)),
+        (
+            "pink noise",
+            sox(&[], &["synth", "10", "pinknoise", "vol", "0.3"]),
+        ),
+        (
+            "room tone",
+            sox(&[], &["synth", "10", "brownnoise", "vol", "0.05"]),
+        ),
+        (
+            "mains hum",
+            sox(
+                &[],
+                &["synth", "10", "sine", "50", "sine", "150", "vol", "0.3"],
+            ),
+        ),
+        (
+            "synthetic music",
+            sox(
+                &[],
+                &[
+                    "synth", "10", "pluck", "C4", "pluck", "E4", "pluck", "G4", "tremolo", "3",
+                    "40",
+                ],
+            ),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_without_speech_give_an_empty_transcript() {
+    require_model("base");
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(base_app_settings(&data)).await;
+    for (name, wav) in non_speech() {
+        for lang in ["es", "auto"] {
+            let (s, body) = app.upload(&wav, &[("language", lang)]).await;
+            assert_eq!(s, 202, "{name}: {body}");
+            let ev = app.wait_transcribed(body["id"].as_str().unwrap()).await;
+            let t = &ev["transcript"];
+            assert_eq!(t["text"], "", "{name} ({lang}): {t}");
+            assert_eq!(t["no_speech"], true, "{name} ({lang})");
+            assert!(t["segments"].as_array().unwrap().is_empty());
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speech_around_a_long_pause_is_transcribed_once_each_on_its_own_time() {
+    require_model("base");
+    // espeak-ng's Spanish, in words base hears back.
+    let first = espeak_wav(
+        "Buenos días a todos. Hoy revisamos el presupuesto del proyecto.",
+        "es",
+    );
+    let second = espeak_wav(
+        "Después de la reunión, todos escribieron el informe final.",
+        "es",
+    );
+    let pause = silence(25.0);
+    let wav = sox(&[&first, &pause, &second], &[]);
+    let second_at = {
+        let len = |p: &std::path::Path| {
+            let r = hound::WavReader::open(p).unwrap();
+            r.duration() as i64 * 1000 / r.spec().sample_rate as i64
+        };
+        len(&first) + 25_000 + speech_onset_ms(&second)
+    };
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(base_app_settings(&data)).await;
+    let (s, body) = app.upload(&wav, &[]).await;
+    assert_eq!(s, 202);
+    let ev = app.wait_transcribed(body["id"].as_str().unwrap()).await;
+    let t = &ev["transcript"];
+    let text = t["text"].as_str().unwrap().to_lowercase();
+    for (word, n) in [("presupuesto", 1), ("reunión", 1), ("informe", 1)] {
+        assert_eq!(text.matches(word).count(), n, "{word:?} in {text:?}");
+    }
+    let segs = t["segments"].as_array().unwrap();
+    let starts: Vec<i64> = segs
+        .iter()
+        .filter(|s| {
+            s["text"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("reunión")
+        })
+        .map(|s| s["start_ms"].as_i64().unwrap())
+        .collect();
+    assert_eq!(starts.len(), 1, "{segs:?}");
+    assert!(
+        (starts[0] - second_at).abs() <= 500,
+        "second utterance at {} ms, truth {second_at} ms",
+        starts[0]
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trailing_silence_adds_nothing() {
+    require_model("base");
+    let said = "La semana que viene terminamos el proyecto.";
+    let note = espeak_wav(said, "es");
+    let wav = sox(&[&note, &silence(40.0)], &[]);
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(base_app_settings(&data)).await;
+    let (s, body) = app.upload(&wav, &[]).await;
+    assert_eq!(s, 202);
+    let ev = app.wait_transcribed(body["id"].as_str().unwrap()).await;
+    let t = &ev["transcript"];
+    let text = t["text"].as_str().unwrap();
+    let w = wer(said, text);
+    assert!(w <= 0.25, "WER {w:.2}: {text:?}");
+    assert!(
+        words(text).len() <= words(said).len() + 2,
+        "invented text: {text:?}"
+    );
+    let last_end = t["segments"].as_array().unwrap().last().unwrap()["end_ms"]
+        .as_i64()
+        .unwrap();
+    let speech_ms = {
+        let r = hound::WavReader::open(&note).unwrap();
+        r.duration() as i64 * 1000 / r.spec().sample_rate as i64
+    };
+    assert!(last_end <= speech_ms + 1_000, "segment at {last_end} ms");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_recordings_report_chunks_and_openai_chunking_strategy_is_accepted() {
+    require_model("base");
+    let minute = repeated(&jfk_wav(), 6);
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(
+        &data,
+        &[
+            ("WHISPER_MODEL", "base"),
+            ("WHISPER_LANGUAGE", "en"),
+            ("WHISPER_THREADS", "2"),
+            ("WORKER_MAX_CONCURRENT", "1"),
+        ],
+    ))
+    .await;
+    let (s, body) = app.upload(&minute, &[]).await;
+    assert_eq!(s, 202);
+    let id = body["id"].as_str().unwrap().to_string();
+    // The workers view counts chunks while it runs.
+    let start = std::time::Instant::now();
+    let total = loop {
+        let (_, w) = app.get_json("/api/admin/workers").await;
+        if let Some(j) = w["jobs"].as_array().and_then(|j| j.first()) {
+            let total = j["chunks_total"].as_u64().unwrap();
+            if total > 0 {
+                assert!(j["chunks_done"].as_u64().unwrap() <= total);
+                break total;
+            }
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(total >= 4, "a minute of speech in {total} chunks");
+    let ev = app.wait_transcribed(&id).await;
+    let text = ev["transcript"]["text"].as_str().unwrap().to_lowercase();
+    assert_eq!(text.matches("fellow americans").count(), 6, "{text}");
+
+    // OpenAI's chunking_strategy: "auto" and a server_vad object.
+    for strategy in [
+        "auto",
+        r#"{"type":"server_vad","prefix_padding_ms":300,"silence_duration_ms":500,"threshold":0.4}"#,
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(std::fs::read(jfk_wav()).unwrap())
+                    .file_name("jfk.wav"),
+            )
+            .text("chunking_strategy", strategy.to_string());
+        let r = app
+            .client
+            .post(format!("{}/v1/audio/transcriptions", app.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{strategy}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_says(JFK, v["text"].as_str().unwrap());
+    }
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(jfk_wav()).unwrap()).file_name("a.wav"),
+        )
+        .text("chunking_strategy", r#"{"type":"client_vad"}"#);
+    let r = app
+        .client
+        .post(format!("{}/v1/audio/transcriptions", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    app.stop().await;
+}
