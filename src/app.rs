@@ -30,6 +30,7 @@ impl App {
     /// does not wait for it.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
+        crate::metrics::install();
         std::fs::create_dir_all(&settings.data_dir)?;
         let audio = AudioStore::new(settings.audio_dir());
         std::fs::create_dir_all(audio.dir())?;

@@ -29,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
 pub mod model_name;
 pub mod models;
 pub mod progress;

@@ -13,7 +13,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    susurro::telemetry::init(&settings.log);
+    susurro::telemetry::init(&settings.log, settings.log_format);
     match susurro::cli::run(cli.command, settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -29,7 +29,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         ))
 }
 
-async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/admin/queue", tag = "admin",
+    responses((status = 200, description = "Counts by kind and state, oldest waiting job, running jobs", body = Object),
+        (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let stats = st.queue.stats().await?;
     Ok(Json(json!({
         "counts": stats.counts,
@@ -43,7 +47,10 @@ async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError
     })))
 }
 
-async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/admin/transcripts", tag = "admin",
+    responses((status = 200, description = "Count, by language, audio duration, oldest and newest, expiring within 24 h", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(
         crate::store::view::transcript_stats(&st.pool, (st.retention.clock)()).await?,
     ))
@@ -52,12 +59,19 @@ async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, Api
 /// A century: larger values are mistakes (and would overflow a timestamp).
 const MAX_PURGE_DAYS: f64 = 36_500.0;
 
-#[derive(Deserialize, Default)]
-struct PurgeBody {
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(super) struct PurgeBody {
+    /// Also purge transcripts older than this many days (0 to 36500).
+    #[schema(minimum = 0.0, maximum = 36500.0)]
     older_than_days: Option<f64>,
 }
 
-async fn purge(
+#[utoipa::path(post, path = "/api/admin/purge-transcripts", tag = "admin",
+    request_body(content = Option<PurgeBody>, content_type = "application/json"),
+    responses((status = 200, description = "What was removed", body = crate::retention::PurgeReport),
+        (status = 400, description = "older_than_days out of range, or a malformed body", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn purge(
     State(st): State<AppState>,
     body: Option<Json<PurgeBody>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -88,16 +102,25 @@ fn workers_view(st: &AppState) -> Value {
     })
 }
 
-async fn workers(State(st): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/api/admin/workers", tag = "admin",
+    responses((status = 200, description = "Running?, slots, jobs in flight with progress", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn workers(State(st): State<AppState>) -> Json<Value> {
     Json(workers_view(&st))
 }
 
-async fn start_workers(State(st): State<AppState>) -> Json<Value> {
+#[utoipa::path(post, path = "/api/admin/workers/start", tag = "admin",
+    responses((status = 200, description = "Workers claim jobs again", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn start_workers(State(st): State<AppState>) -> Json<Value> {
     st.runner.start();
     Json(workers_view(&st))
 }
 
-async fn stop_workers(State(st): State<AppState>) -> Json<Value> {
+#[utoipa::path(post, path = "/api/admin/workers/stop", tag = "admin",
+    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn stop_workers(State(st): State<AppState>) -> Json<Value> {
     st.runner.stop();
     Json(workers_view(&st))
 }
@@ -119,8 +142,8 @@ impl From<ModelError> for ApiError {
 }
 
 /// `{"size": "base"}` (`name` is accepted too).
-#[derive(Deserialize)]
-struct ModelBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(super) struct ModelBody {
     size: Option<String>,
     name: Option<String>,
 }
@@ -134,7 +157,10 @@ impl ModelBody {
     }
 }
 
-async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/admin/models", tag = "admin", operation_id = "admin_list_models",
+    responses((status = 200, description = "Catalog and installed models, the active one, downloads in progress", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     // Reads the models directory and checksum files: off the async runtime.
     let models = st.models.clone();
     let list = tokio::task::spawn_blocking(move || models.list())
@@ -145,7 +171,13 @@ async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, ApiError
     ))
 }
 
-async fn download_model(
+#[utoipa::path(post, path = "/api/admin/models/download", tag = "admin",
+    request_body(content = ModelBody, content_type = "application/json"),
+    responses((status = 202, description = "Download started (progress in the models list)", body = Object),
+        (status = 400, description = "A bad body or model name", body = super::openapi::ErrorBody),
+        (status = 404, description = "Not in the catalog", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn download_model(
     State(st): State<AppState>,
     Json(body): Json<ModelBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -169,7 +201,15 @@ async fn download_model(
     ))
 }
 
-async fn activate_model(
+#[utoipa::path(post, path = "/api/admin/models/active", tag = "admin",
+    request_body(content = ModelBody, content_type = "application/json"),
+    responses((status = 200, description = "Loaded, then made active", body = Object),
+        (status = 400, description = "A bad body or model name", body = super::openapi::ErrorBody),
+        (status = 404, description = "Not installed nor in the catalog", body = super::openapi::ErrorBody),
+        (status = 422, description = "The model file does not load, or JSON of the wrong shape", body = super::openapi::ErrorBody),
+        (status = 502, description = "Its download failed", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn activate_model(
     State(st): State<AppState>,
     Json(body): Json<ModelBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -178,13 +218,22 @@ async fn activate_model(
     Ok(Json(json!({ "active": st.engine.active() })))
 }
 
-#[derive(Deserialize)]
-struct DeleteQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DeleteQuery {
+    /// Delete even while jobs use it.
     #[serde(default)]
     force: bool,
 }
 
-async fn delete_model(
+#[utoipa::path(delete, path = "/api/admin/models/{size}", tag = "admin",
+    params(("size" = String, Path, description = "Model name"), DeleteQuery),
+    responses((status = 200, description = "Deleted", body = Object),
+        (status = 400, description = "A bad model name or query", body = super::openapi::ErrorBody),
+        (status = 404, description = "Not installed", body = super::openapi::ErrorBody),
+        (status = 409, description = "The active model, or (without force) one in use", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+pub(super) async fn delete_model(
     State(st): State<AppState>,
     Path(size): Path<String>,
     Query(q): Query<DeleteQuery>,

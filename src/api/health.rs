@@ -10,7 +10,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }
 
-async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "Model and queue status (`status`: ok, or degraded while the active model is missing)", body = Object)))]
+pub(super) async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let model = &st.engine.active();
     let path = model.path_in(&st.settings.models_dir);
     let available = tokio::fs::try_exists(&path).await.unwrap_or(false);
@@ -18,6 +20,7 @@ async fn health(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({
         "status": if available { "ok" } else { "degraded" },
         "model": model,
+        "default_language": st.settings.language.as_str(),
         "model_available": available,
         "model_loaded": st.engine.is_loaded(model),
         "model_loads": st.engine.load_count(),

@@ -7,7 +7,10 @@ pub mod auth;
 mod error;
 mod events;
 mod health;
+mod observe;
 mod openai;
+mod openapi;
+mod web;
 
 pub use error::ApiError;
 
@@ -42,6 +45,15 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router(&state))
         .merge(openai::router(&state))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .merge(observe::router(&state))
+        .merge(web::router())
+        .merge(openapi::router())
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(observe::track))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span),
+        )
+        .layer(axum::middleware::from_fn(observe::request_id))
         .with_state(state)
 }

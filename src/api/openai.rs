@@ -125,14 +125,34 @@ impl ResponseFormat {
     }
 }
 
-async fn transcriptions(
+#[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
+    request_body(content = super::openapi::OpenAiForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "The transcript in the asked response_format (json, text, srt, vtt, verbose_json)", 
+        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), (status = 400, description = "A bad field", body = super::openapi::OpenAiErrorBody),
+        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody),
+        (status = 413, description = "Larger than MAX_UPLOAD_MB", body = super::openapi::OpenAiErrorBody),
+        (status = 415, description = "Not a supported audio format", body = super::openapi::OpenAiErrorBody),
+        (status = 422, description = "Audio without decodable samples, or the transcription failed", body = super::openapi::OpenAiErrorBody),
+        (status = 503, description = "Shutting down", body = super::openapi::OpenAiErrorBody),
+        (status = 504, description = "Not done within OPENAI_WAIT_SECONDS (the job goes on)", body = super::openapi::OpenAiErrorBody)))]
+pub(super) async fn transcriptions(
     State(st): State<AppState>,
     multipart: Multipart,
 ) -> Result<Response, OpenAiError> {
     handle(st, multipart, false).await
 }
 
-async fn translations(
+#[utoipa::path(post, path = "/v1/audio/translations", tag = "openai",
+    request_body(content = super::openapi::OpenAiForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "The English translation in the asked response_format", 
+        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), (status = 400, description = "A bad field", body = super::openapi::OpenAiErrorBody),
+        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody),
+        (status = 413, description = "Larger than MAX_UPLOAD_MB", body = super::openapi::OpenAiErrorBody),
+        (status = 415, description = "Not a supported audio format", body = super::openapi::OpenAiErrorBody),
+        (status = 422, description = "Audio without decodable samples, or the transcription failed", body = super::openapi::OpenAiErrorBody),
+        (status = 503, description = "Shutting down", body = super::openapi::OpenAiErrorBody),
+        (status = 504, description = "Not done within OPENAI_WAIT_SECONDS (the job goes on)", body = super::openapi::OpenAiErrorBody)))]
+pub(super) async fn translations(
     State(st): State<AppState>,
     multipart: Multipart,
 ) -> Result<Response, OpenAiError> {
@@ -419,7 +439,10 @@ fn model_object(id: &str) -> Value {
     json!({ "id": id, "object": "model", "created": 0, "owned_by": "susurro" })
 }
 
-async fn list_models(State(st): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/v1/models", tag = "openai", operation_id = "openai_list_models",
+    responses((status = 200, description = "whisper-1 and the installed models", body = Object),
+        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody)))]
+pub(super) async fn list_models(State(st): State<AppState>) -> Json<Value> {
     let mut data = vec![model_object("whisper-1")];
     for m in st.models.list().into_iter().filter(|m| m.downloaded) {
         data.push(model_object(&m.name));
@@ -427,7 +450,12 @@ async fn list_models(State(st): State<AppState>) -> Json<Value> {
     Json(json!({ "object": "list", "data": data }))
 }
 
-async fn get_model(
+#[utoipa::path(get, path = "/v1/models/{id}", tag = "openai", operation_id = "openai_get_model",
+    params(("id" = String, Path, description = "whisper-1 or an installed model")),
+    responses((status = 200, description = "The model", body = Object),
+        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody),
+        (status = 404, description = "No such model", body = super::openapi::OpenAiErrorBody)))]
+pub(super) async fn get_model(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OpenAiError> {

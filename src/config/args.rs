@@ -261,4 +261,15 @@ pub struct SettingsArgs {
         global = true
     )]
     pub log: String,
+    /// Log lines: text (for people) or json (one object per line, for log collectors).
+    #[arg(
+        id = "LOG_FORMAT",
+        long = "log-format",
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "text",
+        value_enum,
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
 }

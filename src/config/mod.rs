@@ -106,6 +106,8 @@ pub struct Settings {
     pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
     /// `RUST_LOG`: the log filter.
     pub log: String,
+    /// `LOG_FORMAT`: text or json lines.
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 /// Cores this process may use (at most 8: whisper gains little beyond).
@@ -219,6 +221,7 @@ impl Settings {
             extract_webhook_secret: a.extract_webhook_secret.filter(|s| !s.is_empty()),
             sqlite_synchronous: a.sqlite_synchronous,
             log: a.log,
+            log_format: a.log_format,
         })
     }
 

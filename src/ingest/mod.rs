@@ -55,6 +55,20 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// Counts the refusal in `susurro_uploads_total` (shutdown and server
+    /// faults are not the upload's doing and are not counted).
+    fn count(&self) {
+        let outcome = match self {
+            Self::TooLarge(_) => "too_large",
+            Self::Audio(AudioError::UnsupportedFormat(_) | AudioError::UnsupportedCodec(_)) => {
+                "unsupported"
+            }
+            Self::Audio(AudioError::Io(_)) | Self::ShuttingDown | Self::Internal(_) => return,
+            _ => "invalid",
+        };
+        crate::metrics::upload(outcome);
+    }
+
     fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
     }
@@ -88,14 +102,32 @@ impl Intake {
         multipart: Multipart,
         audio_fields: &[&'static str],
     ) -> Result<(PendingFile, UploadFields), IngestError> {
-        tokio::select! {
+        let r = tokio::select! {
             r = fields::read(self, multipart, audio_fields) => r,
             _ = self.shutdown.cancelled() => Err(IngestError::ShuttingDown),
+        };
+        if let Err(e) = &r {
+            e.count();
         }
+        r
     }
 
     /// Validates the fields and the audio, then stores the event and its job.
     pub async fn accept(
+        &self,
+        audio: PendingFile,
+        fields: UploadFields,
+        queueing: Queueing,
+    ) -> Result<EventId, IngestError> {
+        let r = self.store(audio, fields, queueing).await;
+        match &r {
+            Ok(_) => crate::metrics::upload("accepted"),
+            Err(e) => e.count(),
+        }
+        r
+    }
+
+    async fn store(
         &self,
         audio: PendingFile,
         fields: UploadFields,

@@ -104,6 +104,7 @@ impl SttWorker {
         let started = Instant::now();
         let (t, info) = self.transcribe(&ev, &ctx).await?;
         self.store(&job, &event_id, &t, &info).await?;
+        crate::metrics::transcribed(t.duration_ms, t.inference_ms);
         tracing::info!(
             audio_ms = t.duration_ms,
             model = %t.model,

@@ -120,6 +120,8 @@ impl Downloader {
             );
             tokio::spawn(async move {
                 let r = run(&client, &dir, &entry, &task, attempts).await;
+                let outcome = if r.is_ok() { "verified" } else { "failed" };
+                crate::metrics::model_download(entry.name.as_str(), outcome);
                 match &r {
                     Ok(p) => {
                         tracing::info!(model = %entry.name, path = %p.display(), "model downloaded and verified")

@@ -436,6 +436,21 @@ impl Queue {
         Ok(r.rows_affected())
     }
 
+    /// The running job of `kind` with `unique_key`, if any.
+    pub async fn running_with_key(
+        &self,
+        kind: JobKind,
+        unique_key: &str,
+    ) -> Result<Option<JobId>, QueueError> {
+        Ok(sqlx::query_scalar(
+            "select id from jobs where kind = ?1 and unique_key = ?2 and state = 'running'",
+        )
+        .bind(kind)
+        .bind(unique_key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// State and last error of a job, for tests and admin views.
     pub async fn job_state(
         &self,

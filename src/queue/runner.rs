@@ -247,6 +247,7 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
     let inner = inner.clone();
     let cancel = inner.abort.child_token();
     let progress = Arc::new(Progress::default());
+    let started = Instant::now();
     inner
         .in_flight
         .lock()
@@ -255,7 +256,7 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
             job.id,
             InFlight {
                 kind: job.kind,
-                started: Instant::now(),
+                started,
                 progress: progress.clone(),
                 cancel: cancel.clone(),
             },
@@ -283,6 +284,12 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
                 )))
             }
         };
+        let outcome = if error.is_some() {
+            "failed"
+        } else {
+            "completed"
+        };
+        crate::metrics::job_finished(job.kind.as_str(), outcome, started.elapsed().as_secs_f64());
         if let Some(err) = error {
             record_failure(&inner, &job, &lease, &err).await;
         }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// What one purge removed.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PurgeReport {
     pub purged_transcripts: u64,
     pub purged_audio_files: u64,

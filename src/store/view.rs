@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{Row, SqlitePool};
 
 /// An event as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub id: String,
     pub status: EventStatus,
@@ -20,12 +20,16 @@ pub struct EventView {
     pub container: Option<String>,
     pub codec: Option<String>,
     pub transcript: Option<TranscriptView>,
+    /// While `transcribing` on the node asked: percent done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<i32>,
     #[serde(skip)]
+    #[schema(ignore)]
     pub created_ms: i64,
 }
 
 /// A transcript as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TranscriptView {
     pub id: String,
     pub text: String,
@@ -84,6 +88,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventView, sqlx::Error> {
         codec: r.get("codec"),
         transcript,
         created_ms: created,
+        progress: None,
     })
 }
 

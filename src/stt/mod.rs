@@ -45,7 +45,7 @@ pub struct TranscribeOptions {
 }
 
 /// A timed piece of the transcript.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Segment {
     pub start_ms: i64,
     pub end_ms: i64,
@@ -65,7 +65,7 @@ pub struct Segment {
 }
 
 /// A word and when it is said.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Word {
     pub word: String,
     pub start_ms: i64,

@@ -250,6 +250,16 @@ impl Engine {
             .contains_key(name)
     }
 
+    /// The models in memory.
+    pub fn loaded(&self) -> Vec<ModelName> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// How many times a model file was loaded (for tests and health).
     pub fn load_count(&self) -> u64 {
         self.loads.load(Ordering::SeqCst)

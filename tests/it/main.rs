@@ -4,6 +4,7 @@
 
 mod common;
 
+mod apidoc;
 mod audio;
 mod cli;
 mod crash;
@@ -16,6 +17,8 @@ mod lifecycle;
 mod malformed;
 mod memory;
 mod models;
+mod observe;
 mod openai;
 mod queue;
 mod speech;
+mod web;

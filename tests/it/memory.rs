@@ -33,13 +33,48 @@ fn one_hour() -> PathBuf {
     repeated(&piece, (3600.0 / secs).ceil() as usize)
 }
 
-/// Peak resident memory of finished children of this process, in bytes.
-fn children_peak_rss() -> u64 {
-    // SAFETY: getrusage writes into the struct we pass.
+/// Runs `cmd` to its end: its output, and its own peak resident memory in
+/// bytes (wait4's rusage of that child: other children of the test process,
+/// such as the browser test's Chromium, do not count).
+// Reaped by wait4 below, which std's wait cannot stand in for (it gives no rusage).
+#[allow(clippy::zombie_processes)]
+fn output_and_peak_rss(cmd: &mut std::process::Command) -> (std::process::Output, u64) {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let errs = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    let stderr = errs.join().unwrap();
+    let mut status = 0;
+    // SAFETY: wait4 writes into the status and rusage we pass.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    assert_eq!(rc, 0);
-    ru.ru_maxrss as u64 * 1024
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    assert_eq!(pid, child.id() as i32);
+    let status = std::process::ExitStatus::from_raw(status);
+    (
+        std::process::Output {
+            status,
+            stdout,
+            stderr,
+        },
+        ru.ru_maxrss as u64 * 1024,
+    )
 }
 
 fn rss_of(pid: u32) -> u64 {
@@ -57,22 +92,22 @@ fn rss_of(pid: u32) -> u64 {
 fn transcribing_an_hour_with_base_peaks_under_one_gigabyte() {
     require_model("base");
     let audio = one_hour();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_susurro"))
-        .args([
-            "transcribe",
-            "--model",
-            "base",
-            "--language",
-            "en",
-            "--format",
-            "json",
-        ])
-        .arg(&audio)
-        .env("WHISPER_MODELS_DIR", models_dir())
-        .env("MAX_AUDIO_SECONDS", "7200")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let (out, peak) = output_and_peak_rss(
+        std::process::Command::new(env!("CARGO_BIN_EXE_susurro"))
+            .args([
+                "transcribe",
+                "--model",
+                "base",
+                "--language",
+                "en",
+                "--format",
+                "json",
+            ])
+            .arg(&audio)
+            .env("WHISPER_MODELS_DIR", models_dir())
+            .env("MAX_AUDIO_SECONDS", "7200")
+            .env("RUST_LOG", "warn"),
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -82,7 +117,6 @@ fn transcribing_an_hour_with_base_peaks_under_one_gigabyte() {
     let dur = t["duration_ms"].as_u64().unwrap();
     assert!(dur >= 3_500_000, "{dur} ms");
     assert!(words(t["text"].as_str().unwrap()).len() > 3_000);
-    let peak = children_peak_rss();
     eprintln!("one hour with base: peak RSS {:.0} MB", peak as f64 / 1e6);
     assert!(peak <= 1_000_000_000, "peak RSS {peak} bytes");
 }

@@ -44,38 +44,67 @@ fn element_id(b: &Bytes, pos: u64) -> Result<(u32, u64), AudioError> {
     Ok((id, u64::from(width)))
 }
 
-fn list(b: &Bytes, mut pos: u64, end: u64, depth: usize) -> Result<(), AudioError> {
+/// Top-level elements: EBML header, Segment.
+const TOP_LEVEL: &[u32] = &[0x1A45DFA3, 0x18538067];
+/// The Segment's children (SeekHead, Info, Tracks, Cluster, Cues,
+/// Attachments, Chapters, Tags).
+const LEVEL_1: &[u32] = &[
+    0x114D9B74, 0x1549A966, 0x1654AE6B, 0x1F43B675, 0x1C53BB6B, 0x1941A469, 0x1043A770, 0x1254C367,
+];
+
+/// Whether element `id` ends an element of unknown size `open` (EBML: at
+/// the first element that cannot be its child: a top-level one, or a
+/// Segment child when `open` is not the Segment).
+fn ends_unknown(open: u32, id: u32) -> bool {
+    TOP_LEVEL.contains(&id) || (open != 0x18538067 && LEVEL_1.contains(&id))
+}
+
+/// Checks the elements from `pos` to `end`; `open` is the id of the
+/// enclosing element when its size is unknown (streamed files, e.g. a
+/// browser's MediaRecorder). Returns where the list ended.
+fn list(
+    b: &Bytes,
+    mut pos: u64,
+    end: u64,
+    depth: usize,
+    open: Option<u32>,
+) -> Result<u64, AudioError> {
     if depth > MAX_DEPTH {
         return Err(malformed("mkv: elements nested too deeply"));
     }
     let end_in_file = end.min(b.len);
     while pos < end_in_file {
         let (id, id_len) = element_id(b, pos)?;
+        if open.is_some_and(|o| ends_unknown(o, id)) {
+            return Ok(pos);
+        }
         let size_at = pos + id_len;
-        let unknown = b.at::<1>(size_at)?[0] == 0xFF;
         let (size, size_len) = vint(b, size_at)?;
+        // Unknown size: every value bit set, whatever the width.
+        let unknown = size == (1u64 << (7 * size_len)) - 1;
         let data = size_at + size_len;
         let master = MASTERS.contains(&id);
         let stop = if unknown {
             if !master {
                 return Err(malformed(format!("mkv: element {id:X} of unknown size")));
             }
-            end
+            list(b, data, end, depth + 1, Some(id))?
         } else {
             check_fits(b, "mkv element", data, size, end)?;
-            data.saturating_add(size).min(end)
+            let stop = data.saturating_add(size).min(end);
+            if master {
+                list(b, data, stop, depth + 1, None)?;
+            } else if id == SIMPLE_BLOCK || id == BLOCK {
+                block(b, data, stop.min(b.len))?;
+            }
+            stop
         };
-        if master {
-            list(b, data, stop, depth + 1)?;
-        } else if id == SIMPLE_BLOCK || id == BLOCK {
-            block(b, data, stop.min(b.len))?;
-        }
         if stop <= pos {
             break;
         }
         pos = stop;
     }
-    Ok(())
+    Ok(pos)
 }
 
 /// A (Simple)Block: track number, timecode, flags, then laced frame sizes.
@@ -131,7 +160,7 @@ fn block(b: &Bytes, start: u64, end: u64) -> Result<(), AudioError> {
 
 /// Checks a Matroska/WebM file.
 pub fn check(b: &Bytes) -> Result<(), AudioError> {
-    list(b, 0, b.len, 0)
+    list(b, 0, b.len, 0, None).map(|_| ())
 }
 
 #[cfg(test)]
@@ -161,5 +190,26 @@ mod tests {
             0x18, 0x53, 0x80, 0x67, 0xFF, 0xA3, 0x87, 0x81, 0, 0, 0x06, 0x01, 0x7F, 0xFF,
         ];
         assert!(run(&laced).is_err());
+    }
+
+    #[test]
+    fn streamed_files_with_unknown_sizes_are_accepted() {
+        // As a browser's MediaRecorder writes WebM: a Segment and Clusters of
+        // unknown size in 8-byte form; each Cluster ends where the next starts.
+        let unknown8 = [0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        let mut f = vec![0x18, 0x53, 0x80, 0x67];
+        f.extend_from_slice(&unknown8);
+        for _ in 0..40 {
+            f.extend_from_slice(&[0x1F, 0x43, 0xB6, 0x75]);
+            f.extend_from_slice(&unknown8);
+            f.extend_from_slice(&[0xE7, 0x81, 0x00]); // Timecode
+            f.extend_from_slice(&[0xA3, 0x84, 0x81, 0, 0, 0]); // SimpleBlock
+        }
+        run(&f).unwrap();
+        // A non-master element of unknown size is still refused.
+        let mut bad = f.clone();
+        bad.extend_from_slice(&[0xA3]);
+        bad.extend_from_slice(&unknown8);
+        assert!(run(&bad).is_err());
     }
 }

@@ -17,6 +17,11 @@ pub fn free_port() -> u16 {
 /// Starts `susurro serve` on `port` with its data in `data`: tiny.en, one
 /// job at a time with one thread, short leases; `env` adds or overrides.
 pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Child {
+    command(data, port, env).spawn().unwrap()
+}
+
+/// The command [`serve`] runs (output discarded; callers may redirect it).
+pub fn command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_susurro"));
     cmd.arg("serve")
         .env("SUSURRO_ADDR", format!("127.0.0.1:{port}"))
@@ -33,7 +38,7 @@ pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Child {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.spawn().unwrap()
+    cmd
 }
 
 /// Waits until the server answers `/health`.

@@ -47,7 +47,7 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
 impl TestApp {
     pub async fn start(settings: Settings) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
-            susurro::telemetry::init("info");
+            susurro::telemetry::init("info", susurro::telemetry::LogFormat::Text);
         }
         let app = App::build(settings).await.expect("app builds");
         let addr = app.addr();
