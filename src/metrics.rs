@@ -3,7 +3,7 @@
 //! `metrics-exporter-prometheus` at `GET /metrics`. Counters and histograms
 //! are recorded where the work happens; gauges of state that lives in the
 //! database or the model cache (`susurro_jobs`, `susurro_model_loaded`) are
-//! set when the endpoint is scraped.
+//! written at each scrape from that service's own state.
 //!
 //! The recorder is process-wide (one per process, installed by the first
 //! server built); without it, recording is a no-op (the CLI).
@@ -56,8 +56,7 @@ pub fn install() -> &'static PrometheusHandle {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_gauge!(JOBS, "Jobs in the queue, by kind and state");
+    use metrics::{describe_counter, describe_histogram, Unit};
     describe_histogram!(
         JOB_DURATION,
         Unit::Seconds,
@@ -80,10 +79,6 @@ fn describe() {
         HTTP_DURATION,
         Unit::Seconds,
         "HTTP request time, by method, route template and status"
-    );
-    describe_gauge!(
-        MODEL_LOADED,
-        "1 while a model is loaded in memory, by model"
     );
     describe_counter!(
         MODEL_DOWNLOADS,
@@ -130,21 +125,41 @@ pub fn model_download(model: &str, outcome: &'static str) {
         .increment(1);
 }
 
-/// Sets the scrape-time gauges: queue counts (kind → state → count, every
-/// kind × state present, zeros included) and the loaded models.
-pub fn set_state(jobs: &[(String, String, i64)], loaded: &[String]) {
+/// The exposition text: what the recorder holds, then this service's state
+/// gauges (queue counts as `(kind, state, count)`, every kind × state with
+/// zeros; the loaded models). The state gauges are written per scrape, not
+/// kept in the process-wide recorder, so two services in one process (the
+/// tests) never show each other's queue.
+pub fn render(jobs: &[(String, String, i64)], loaded: &[String]) -> String {
+    use std::fmt::Write;
+    let mut out = install().render();
+    let _ = writeln!(out, "# HELP {JOBS} Jobs in the queue, by kind and state");
+    let _ = writeln!(out, "# TYPE {JOBS} gauge");
     for (kind, state, n) in jobs {
-        metrics::gauge!(JOBS, "kind" => kind.clone(), "state" => state.clone()).set(*n as f64);
+        let _ = writeln!(
+            out,
+            "{JOBS}{{kind=\"{}\",state=\"{}\"}} {n}",
+            label(kind),
+            label(state)
+        );
     }
     let mut seen = SEEN_MODELS.lock().unwrap_or_else(|e| e.into_inner());
     seen.extend(loaded.iter().cloned());
+    let _ = writeln!(
+        out,
+        "# HELP {MODEL_LOADED} 1 while a model is loaded in memory, by model"
+    );
+    let _ = writeln!(out, "# TYPE {MODEL_LOADED} gauge");
     for model in seen.iter() {
-        let on = loaded.contains(model);
-        metrics::gauge!(MODEL_LOADED, "model" => model.clone()).set(if on { 1.0 } else { 0.0 });
+        let on = u8::from(loaded.contains(model));
+        let _ = writeln!(out, "{MODEL_LOADED}{{model=\"{}\"}} {on}", label(model));
     }
+    out
 }
 
-/// The exposition text.
-pub fn render() -> String {
-    install().render()
+/// A label value escaped for the text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

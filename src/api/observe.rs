@@ -39,13 +39,12 @@ pub(super) async fn scrape(State(st): State<AppState>) -> Result<Response, ApiEr
         }
     }
     let loaded: Vec<String> = st.engine.loaded().iter().map(|m| m.to_string()).collect();
-    crate::metrics::set_state(&jobs, &loaded);
     Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        crate::metrics::render(),
+        crate::metrics::render(&jobs, &loaded),
     )
         .into_response())
 }

@@ -347,15 +347,14 @@ async fn a_missing_model_is_downloaded_on_first_use() {
         .unwrap()
         .iter()
         .any(|m| m["name"] == "tiny.en" && m["sha1_verified"] == true));
-    let r = app
-        .client
-        .post(format!("{}/api/admin/models/download", app.base))
-        .json(&serde_json::json!({"size": "gone"}))
-        .send()
-        .await
-        .unwrap();
+    let (status, _) = app
+        .post_json(
+            "/api/admin/models/download",
+            &serde_json::json!({"size": "gone"}),
+        )
+        .await;
     // "gone" is not on the local server: accepted, then fails with a reason.
-    assert_eq!(r.status(), 202);
+    assert_eq!(status, 202);
     let start = Instant::now();
     loop {
         let (_, list) = app.get_json("/api/admin/models").await;
@@ -373,14 +372,13 @@ async fn a_missing_model_is_downloaded_on_first_use() {
         assert!(start.elapsed() < Duration::from_secs(60), "{m}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let r = app
-        .client
-        .post(format!("{}/api/admin/models/download", app.base))
-        .json(&serde_json::json!({"size": "../x"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+    let (status, _) = app
+        .post_json(
+            "/api/admin/models/download",
+            &serde_json::json!({"size": "../x"}),
+        )
+        .await;
+    assert_eq!(status, 400);
     app.stop().await;
 }
 

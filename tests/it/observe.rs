@@ -72,8 +72,11 @@ async fn metrics_move_with_real_transcriptions_uploads_requests_and_downloads() 
         assert_eq!(s, 202, "{ev}");
         ids.push(ev["id"].as_str().unwrap().to_string());
     }
+    let mut audio_ms = 0;
     for id in &ids {
-        app.wait_transcribed(id).await;
+        audio_ms += app.wait_transcribed(id).await["duration_ms"]
+            .as_u64()
+            .unwrap();
     }
     let (s, _) = app
         .upload_bytes(b"just some text, not audio".repeat(20), "a.txt", &[])
@@ -82,14 +85,13 @@ async fn metrics_move_with_real_transcriptions_uploads_requests_and_downloads() 
     let (s, _) = app.upload_bytes(Vec::new(), "empty.wav", &[]).await;
     assert_eq!(s, 422);
     // A verified model download through the admin API.
-    let r = app
-        .client
-        .post(format!("{}/api/admin/models/download", app.base))
-        .json(&serde_json::json!({ "size": "metrics-probe" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    let (status, _) = app
+        .post_json(
+            "/api/admin/models/download",
+            &serde_json::json!({ "size": "metrics-probe" }),
+        )
+        .await;
+    assert_eq!(status, 202);
     let start = Instant::now();
     while !models.join("ggml-metrics-probe.bin").exists() {
         assert!(
@@ -115,10 +117,10 @@ async fn metrics_move_with_real_transcriptions_uploads_requests_and_downloads() 
     // Process-wide series (other tests run beside this one): at least ours.
     assert!(moved(r#"susurro_job_duration_seconds_count{kind="stt",outcome="completed"}"#) >= 2.0);
     assert!(moved(r#"susurro_job_duration_seconds_sum{kind="stt",outcome="completed"}"#) > 0.0);
-    // jfk.wav is 11 s: two of them.
+    // The two recordings' audio (whole seconds of a running total).
     assert!(
-        moved("susurro_transcribed_audio_seconds_total") >= 21.0,
-        "{after:?}"
+        moved("susurro_transcribed_audio_seconds_total") >= (audio_ms / 1000) as f64 - 1.0,
+        "{audio_ms} ms: {after:?}"
     );
     assert!(moved("susurro_transcription_realtime_factor_count") >= 2.0);
     let rtf = get(&after, "susurro_transcription_realtime_factor_sum")
