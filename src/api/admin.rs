@@ -30,27 +30,48 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/admin/queue", tag = "admin",
-    responses((status = 200, description = "Counts by kind and state, oldest waiting job, running jobs", body = Object),
+    responses((status = 200, description = "Counts by kind and state, oldest waiting job, running jobs", body = QueueView),
         (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn queue_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let stats = st.queue.stats().await?;
-    Ok(Json(json!({
-        "counts": stats.counts,
-        "oldest_available_age_ms": stats.oldest_available_age_ms,
-        "running": stats.running,
-        "in_flight_here": st.runner.in_flight(),
-        "completed_last_minute": stats.completed_last_minute,
-        "completed_last_hour": stats.completed_last_hour,
-        "failed_last_minute": stats.failed_last_minute,
-        "failed_last_hour": stats.failed_last_hour,
-    })))
+pub(super) async fn queue_stats(State(st): State<AppState>) -> Result<Json<QueueView>, ApiError> {
+    Ok(Json(QueueView {
+        stats: st.queue.stats().await?,
+        in_flight_here: st.runner.in_flight(),
+    }))
+}
+
+/// The queue, cluster-wide, and the jobs this process runs.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct QueueView {
+    #[serde(flatten)]
+    stats: crate::queue::QueueStats,
+    in_flight_here: Vec<crate::queue::InFlightJob>,
+}
+
+/// This process's workers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct WorkersView {
+    /// Claiming jobs (false after workers/stop).
+    running: bool,
+    slots: usize,
+    slots_in_use: usize,
+    jobs: Vec<crate::queue::InFlightJob>,
+}
+
+/// The models list.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct ModelsView {
+    #[schema(value_type = String)]
+    active: ModelName,
+    models: Vec<crate::models::ModelView>,
 }
 
 #[utoipa::path(get, path = "/api/admin/transcripts", tag = "admin",
-    responses((status = 200, description = "Count, by language, audio duration, oldest and newest, expiring within 24 h", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+    responses((status = 200, description = "Count, by language, audio duration, oldest and newest, expiring within 24 h", body = crate::store::view::TranscriptStats), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn transcript_stats(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn transcript_stats(
+    State(st): State<AppState>,
+) -> Result<Json<crate::store::view::TranscriptStats>, ApiError> {
     Ok(Json(
         crate::store::view::transcript_stats(&st.pool, (st.retention.clock)()).await?,
     ))
@@ -92,35 +113,35 @@ pub(super) async fn purge(
     ))
 }
 
-fn workers_view(st: &AppState) -> Value {
-    let in_flight = st.runner.in_flight();
-    json!({
-        "running": st.runner.is_running(),
-        "slots": st.runner.slots(),
-        "slots_in_use": in_flight.len(),
-        "jobs": in_flight,
-    })
+fn workers_view(st: &AppState) -> WorkersView {
+    let jobs = st.runner.in_flight();
+    WorkersView {
+        running: st.runner.is_running(),
+        slots: st.runner.slots(),
+        slots_in_use: jobs.len(),
+        jobs,
+    }
 }
 
 #[utoipa::path(get, path = "/api/admin/workers", tag = "admin",
-    responses((status = 200, description = "Running?, slots, jobs in flight with progress", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+    responses((status = 200, description = "Running?, slots, jobs in flight with progress", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn workers(State(st): State<AppState>) -> Json<Value> {
+pub(super) async fn workers(State(st): State<AppState>) -> Json<WorkersView> {
     Json(workers_view(&st))
 }
 
 #[utoipa::path(post, path = "/api/admin/workers/start", tag = "admin",
-    responses((status = 200, description = "Workers claim jobs again", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+    responses((status = 200, description = "Workers claim jobs again", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn start_workers(State(st): State<AppState>) -> Json<Value> {
+pub(super) async fn start_workers(State(st): State<AppState>) -> Json<WorkersView> {
     st.runner.start();
     Json(workers_view(&st))
 }
 
 #[utoipa::path(post, path = "/api/admin/workers/stop", tag = "admin",
-    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn stop_workers(State(st): State<AppState>) -> Json<Value> {
+pub(super) async fn stop_workers(State(st): State<AppState>) -> Json<WorkersView> {
     st.runner.stop();
     Json(workers_view(&st))
 }
@@ -158,17 +179,18 @@ impl ModelBody {
 }
 
 #[utoipa::path(get, path = "/api/admin/models", tag = "admin", operation_id = "admin_list_models",
-    responses((status = 200, description = "Catalog and installed models, the active one, downloads in progress", body = Object), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
+    responses((status = 200, description = "Catalog and installed models, the active one, downloads in progress", body = ModelsView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
         (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
-pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<ModelsView>, ApiError> {
     // Reads the models directory and checksum files: off the async runtime.
     let models = st.models.clone();
     let list = tokio::task::spawn_blocking(move || models.list())
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(
-        json!({ "active": st.engine.active(), "models": list }),
-    ))
+    Ok(Json(ModelsView {
+        active: st.engine.active(),
+        models: list,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/admin/models/download", tag = "admin",

@@ -42,7 +42,7 @@ pub enum DownloadError {
 }
 
 /// Progress of one download, for the admin API and the CLI.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgressView {
     pub name: String,
     pub state: &'static str,

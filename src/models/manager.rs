@@ -33,7 +33,7 @@ pub enum ModelError {
 }
 
 /// A model as listed by the admin API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelView {
     pub name: String,
     pub in_catalog: bool,

@@ -89,7 +89,7 @@ pub struct Runner {
 }
 
 /// A job running in this process, for the admin API.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct InFlightJob {
     pub id: JobId,
     pub kind: JobKind,

@@ -7,7 +7,7 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 
 /// A job being worked on now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunningJob {
     pub id: JobId,
     pub kind: JobKind,
@@ -17,7 +17,7 @@ pub struct RunningJob {
 }
 
 /// Counts and ages of the queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueStats {
     /// kind → state → count.
     pub counts: BTreeMap<String, BTreeMap<String, i64>>,

@@ -56,6 +56,13 @@ impl JobKind {
 #[sqlx(transparent)]
 pub struct JobId(pub i64);
 
+impl utoipa::PartialSchema for JobId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        i64::schema()
+    }
+}
+impl utoipa::ToSchema for JobId {}
+
 impl std::fmt::Display for JobId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

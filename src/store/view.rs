@@ -139,10 +139,7 @@ pub fn parse_cursor(s: &str) -> Option<(i64, String)> {
 }
 
 /// Transcript statistics for the admin API.
-pub async fn transcript_stats(
-    pool: &SqlitePool,
-    now: i64,
-) -> Result<serde_json::Value, sqlx::Error> {
+pub async fn transcript_stats(pool: &SqlitePool, now: i64) -> Result<TranscriptStats, sqlx::Error> {
     let row = sqlx::query(
         "select count(*) as n, min(t.created_at) as oldest, max(t.created_at) as newest,
                 coalesce(sum(e.duration_ms), 0) as audio_ms,
@@ -157,18 +154,32 @@ pub async fn transcript_stats(
     )
     .fetch_all(pool)
     .await?;
-    let by_language: serde_json::Map<String, serde_json::Value> = by_language
+    let by_language = by_language
         .into_iter()
-        .map(|(l, n)| (l.unwrap_or_else(|| "unknown".into()), n.into()))
+        .map(|(l, n)| (l.unwrap_or_else(|| "unknown".into()), n))
         .collect();
     let oldest: Option<i64> = row.get("oldest");
     let newest: Option<i64> = row.get("newest");
-    Ok(serde_json::json!({
-        "count": row.get::<i64, _>("n"),
-        "by_language": by_language,
-        "total_audio_ms": row.get::<i64, _>("audio_ms"),
-        "oldest": oldest.map(rfc3339),
-        "newest": newest.map(rfc3339),
-        "expiring_in_24h": row.get::<Option<i64>, _>("expiring").unwrap_or(0),
-    }))
+    Ok(TranscriptStats {
+        count: row.get("n"),
+        by_language,
+        total_audio_ms: row.get("audio_ms"),
+        oldest: oldest.map(rfc3339),
+        newest: newest.map(rfc3339),
+        expiring_in_24h: row.get::<Option<i64>, _>("expiring").unwrap_or(0),
+    })
+}
+
+/// Stored transcripts, for the admin API.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TranscriptStats {
+    pub count: i64,
+    /// Language code (or `unknown`) → transcripts.
+    pub by_language: std::collections::BTreeMap<String, i64>,
+    /// Audio behind the stored transcripts.
+    pub total_audio_ms: i64,
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
+    /// Transcripts that expire within 24 hours.
+    pub expiring_in_24h: i64,
 }
