@@ -80,6 +80,30 @@ pub(super) async fn read(
     mut multipart: Multipart,
     audio_fields: &[&'static str],
 ) -> Result<(PendingFile, UploadFields), IngestError> {
+    let r = read_parts(intake, &mut multipart, audio_fields).await;
+    if let Err(IngestError::BadField(_) | IngestError::UnknownModel { .. }) = &r {
+        drain(&mut multipart).await;
+    }
+    r
+}
+
+/// Reads and drops the rest of a refused body (within the body limit, for
+/// at most 30 s), so that the client, still sending, reads the answer
+/// instead of a connection closed under it (a lingering close).
+async fn drain(multipart: &mut Multipart) {
+    let rest = async {
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), rest).await;
+}
+
+async fn read_parts(
+    intake: &Intake,
+    multipart: &mut Multipart,
+    audio_fields: &[&'static str],
+) -> Result<(PendingFile, UploadFields), IngestError> {
     let mut audio = None;
     let mut fields = UploadFields::default();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {

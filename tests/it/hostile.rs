@@ -8,6 +8,7 @@
 
 use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -384,5 +385,46 @@ async fn acknowledged_uploads_are_synced_to_disk() {
         .await
         .unwrap();
     assert_eq!(level, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_field_is_answered_while_the_client_is_still_sending() {
+    // The server refuses a field at 4 KiB but reads the rest of the body
+    // before answering, so a client that sends slowly gets the 400 instead
+    // of a connection closed under it.
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(&data, &[])).await;
+    let boundary = "susurro-slow-boundary";
+    let head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\n");
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let chunks: Vec<Vec<u8>> = std::iter::once(head.into_bytes())
+        .chain((0..64).map(|_| vec![b'x'; 256 * 1024]))
+        .chain(std::iter::once(tail.into_bytes()))
+        .collect();
+    let body = futures_util::stream::iter(chunks).then(|c| async move {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok::<_, std::io::Error>(c)
+    });
+    let r = app
+        .client
+        .post(format!("{}/api/events", app.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .expect("the answer arrives");
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prompt"),
+        "{body}"
+    );
     app.stop().await;
 }
