@@ -31,8 +31,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/admin/queue", tag = "admin",
     responses((status = 200, description = "Counts by kind and state, oldest waiting job, running jobs", body = QueueView),
-        (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        super::openapi::AdminRefusals))]
 pub(super) async fn queue_stats(State(st): State<AppState>) -> Result<Json<QueueView>, ApiError> {
     Ok(Json(QueueView {
         stats: st.queue.stats().await?,
@@ -67,8 +66,7 @@ pub(super) struct ModelsView {
 }
 
 #[utoipa::path(get, path = "/api/admin/transcripts", tag = "admin",
-    responses((status = 200, description = "Count, by language, audio duration, oldest and newest, expiring within 24 h", body = crate::store::view::TranscriptStats), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "Count, by language, audio duration, oldest and newest, expiring within 24 h", body = crate::store::view::TranscriptStats), super::openapi::AdminRefusals))]
 pub(super) async fn transcript_stats(
     State(st): State<AppState>,
 ) -> Result<Json<crate::store::view::TranscriptStats>, ApiError> {
@@ -90,8 +88,7 @@ pub(super) struct PurgeBody {
 #[utoipa::path(post, path = "/api/admin/purge-transcripts", tag = "admin",
     request_body(content = Option<PurgeBody>, content_type = "application/json"),
     responses((status = 200, description = "What was removed", body = crate::retention::PurgeReport),
-        (status = 400, description = "older_than_days out of range, or a malformed body", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        (status = 400, description = "older_than_days out of range, or a malformed body", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
 pub(super) async fn purge(
     State(st): State<AppState>,
     body: Option<Json<PurgeBody>>,
@@ -124,23 +121,20 @@ fn workers_view(st: &AppState) -> WorkersView {
 }
 
 #[utoipa::path(get, path = "/api/admin/workers", tag = "admin",
-    responses((status = 200, description = "Running?, slots, jobs in flight with progress", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "Running?, slots, jobs in flight with progress", body = WorkersView), super::openapi::AdminRefusals))]
 pub(super) async fn workers(State(st): State<AppState>) -> Json<WorkersView> {
     Json(workers_view(&st))
 }
 
 #[utoipa::path(post, path = "/api/admin/workers/start", tag = "admin",
-    responses((status = 200, description = "Workers claim jobs again", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "Workers claim jobs again", body = WorkersView), super::openapi::AdminRefusals))]
 pub(super) async fn start_workers(State(st): State<AppState>) -> Json<WorkersView> {
     st.runner.start();
     Json(workers_view(&st))
 }
 
 #[utoipa::path(post, path = "/api/admin/workers/stop", tag = "admin",
-    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = WorkersView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = WorkersView), super::openapi::AdminRefusals))]
 pub(super) async fn stop_workers(State(st): State<AppState>) -> Json<WorkersView> {
     st.runner.stop();
     Json(workers_view(&st))
@@ -179,17 +173,11 @@ impl ModelBody {
 }
 
 #[utoipa::path(get, path = "/api/admin/models", tag = "admin", operation_id = "admin_list_models",
-    responses((status = 200, description = "Catalog and installed models, the active one, downloads in progress", body = ModelsView), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+    responses((status = 200, description = "Catalog and installed models, the active one, downloads in progress", body = ModelsView), super::openapi::AdminRefusals))]
 pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<ModelsView>, ApiError> {
-    // Reads the models directory and checksum files: off the async runtime.
-    let models = st.models.clone();
-    let list = tokio::task::spawn_blocking(move || models.list())
-        .await
-        .map_err(ApiError::internal)?;
     Ok(Json(ModelsView {
         active: st.engine.active(),
-        models: list,
+        models: st.models.list_off_runtime().await?,
     }))
 }
 
@@ -197,8 +185,7 @@ pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<Model
     request_body(content = ModelBody, content_type = "application/json"),
     responses((status = 202, description = "Download started (progress in the models list)", body = Object),
         (status = 400, description = "A bad body or model name", body = super::openapi::ErrorBody),
-        (status = 404, description = "Not in the catalog", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        (status = 404, description = "Not in the catalog", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 422, description = "JSON of the wrong shape", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
 pub(super) async fn download_model(
     State(st): State<AppState>,
     Json(body): Json<ModelBody>,
@@ -229,8 +216,7 @@ pub(super) async fn download_model(
         (status = 400, description = "A bad body or model name", body = super::openapi::ErrorBody),
         (status = 404, description = "Not installed nor in the catalog", body = super::openapi::ErrorBody),
         (status = 422, description = "The model file does not load, or JSON of the wrong shape", body = super::openapi::ErrorBody),
-        (status = 502, description = "Its download failed", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        (status = 502, description = "Its download failed", body = super::openapi::ErrorBody), (status = 415, description = "The body is not application/json", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
 pub(super) async fn activate_model(
     State(st): State<AppState>,
     Json(body): Json<ModelBody>,
@@ -253,8 +239,7 @@ pub(super) struct DeleteQuery {
     responses((status = 200, description = "Deleted", body = Object),
         (status = 400, description = "A bad model name or query", body = super::openapi::ErrorBody),
         (status = 404, description = "Not installed", body = super::openapi::ErrorBody),
-        (status = 409, description = "The active model, or (without force) one in use", body = super::openapi::ErrorBody), (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        (status = 409, description = "The active model, or (without force) one in use", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
 pub(super) async fn delete_model(
     State(st): State<AppState>,
     Path(size): Path<String>,

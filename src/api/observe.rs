@@ -22,8 +22,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 #[utoipa::path(get, path = "/metrics", tag = "metrics",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
-        (status = 401, description = "ADMIN_TOKEN is set and was not given", body = super::openapi::ErrorBody),
-        (status = 403, description = "Not loopback, or through a proxy, while ADMIN_TOKEN is not set", body = super::openapi::ErrorBody)))]
+        super::openapi::AdminRefusals))]
 pub(super) async fn scrape(State(st): State<AppState>) -> Result<Response, ApiError> {
     let stats = st.queue.stats().await?;
     let mut jobs = Vec::new();

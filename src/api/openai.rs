@@ -128,13 +128,7 @@ impl ResponseFormat {
 #[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
     request_body(content = super::openapi::OpenAiForm, content_type = "multipart/form-data"),
     responses((status = 200, description = "The transcript in the asked response_format (json, text, srt, vtt, verbose_json)", 
-        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), (status = 400, description = "A bad field", body = super::openapi::OpenAiErrorBody),
-        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody),
-        (status = 413, description = "Larger than MAX_UPLOAD_MB", body = super::openapi::OpenAiErrorBody),
-        (status = 415, description = "Not a supported audio format", body = super::openapi::OpenAiErrorBody),
-        (status = 422, description = "Audio without decodable samples, or the transcription failed", body = super::openapi::OpenAiErrorBody),
-        (status = 503, description = "Shutting down", body = super::openapi::OpenAiErrorBody),
-        (status = 504, description = "Not done within OPENAI_WAIT_SECONDS (the job goes on)", body = super::openapi::OpenAiErrorBody)))]
+        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), super::openapi::OpenAiAudioErrors))]
 pub(super) async fn transcriptions(
     State(st): State<AppState>,
     multipart: Multipart,
@@ -145,13 +139,7 @@ pub(super) async fn transcriptions(
 #[utoipa::path(post, path = "/v1/audio/translations", tag = "openai",
     request_body(content = super::openapi::OpenAiForm, content_type = "multipart/form-data"),
     responses((status = 200, description = "The English translation in the asked response_format", 
-        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), (status = 400, description = "A bad field", body = super::openapi::OpenAiErrorBody),
-        (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody),
-        (status = 413, description = "Larger than MAX_UPLOAD_MB", body = super::openapi::OpenAiErrorBody),
-        (status = 415, description = "Not a supported audio format", body = super::openapi::OpenAiErrorBody),
-        (status = 422, description = "Audio without decodable samples, or the transcription failed", body = super::openapi::OpenAiErrorBody),
-        (status = 503, description = "Shutting down", body = super::openapi::OpenAiErrorBody),
-        (status = 504, description = "Not done within OPENAI_WAIT_SECONDS (the job goes on)", body = super::openapi::OpenAiErrorBody)))]
+        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), super::openapi::OpenAiAudioErrors))]
 pub(super) async fn translations(
     State(st): State<AppState>,
     multipart: Multipart,
@@ -442,12 +430,13 @@ fn model_object(id: &str) -> Value {
 #[utoipa::path(get, path = "/v1/models", tag = "openai", operation_id = "openai_list_models",
     responses((status = 200, description = "whisper-1 and the installed models", body = Object),
         (status = 401, description = "API_TOKEN is set and was not given", body = super::openapi::OpenAiErrorBody)))]
-pub(super) async fn list_models(State(st): State<AppState>) -> Json<Value> {
+pub(super) async fn list_models(State(st): State<AppState>) -> Result<Json<Value>, OpenAiError> {
     let mut data = vec![model_object("whisper-1")];
-    for m in st.models.list().into_iter().filter(|m| m.downloaded) {
+    let models = st.models.list_off_runtime().await.map_err(ApiError::from)?;
+    for m in models.into_iter().filter(|m| m.downloaded) {
         data.push(model_object(&m.name));
     }
-    Json(json!({ "object": "list", "data": data }))
+    Ok(Json(json!({ "object": "list", "data": data })))
 }
 
 #[utoipa::path(get, path = "/v1/models/{id}", tag = "openai", operation_id = "openai_get_model",

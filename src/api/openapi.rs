@@ -6,6 +6,8 @@
 use super::AppState;
 use axum::Router;
 use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -118,6 +120,68 @@ pub struct OpenAiErrorDetail {
     pub r#type: String,
     pub param: Option<String>,
     pub code: Option<String>,
+}
+
+/// Error answers that share one body schema, as `(status, description)`.
+fn errors(
+    schema: &str,
+    list: &[(u16, &str)],
+) -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+    list.iter()
+        .map(|(status, description)| {
+            let response = ResponseBuilder::new()
+                .description(*description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(schema)))
+                        .build(),
+                )
+                .build();
+            (status.to_string(), RefOr::T(response))
+        })
+        .collect()
+}
+
+/// The refusals of every route under the admin rule.
+pub struct AdminRefusals;
+
+impl utoipa::IntoResponses for AdminRefusals {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        errors(
+            "ErrorBody",
+            &[
+                (401, "ADMIN_TOKEN is set and was not given"),
+                (
+                    403,
+                    "Not loopback, or through a proxy, while ADMIN_TOKEN is not set",
+                ),
+            ],
+        )
+    }
+}
+
+/// The errors of `POST /v1/audio/*`, in OpenAI's shape.
+pub struct OpenAiAudioErrors;
+
+impl utoipa::IntoResponses for OpenAiAudioErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        errors(
+            "OpenAiErrorBody",
+            &[
+                (400, "A bad field"),
+                (401, "API_TOKEN is set and was not given"),
+                (413, "Larger than MAX_UPLOAD_MB"),
+                (415, "Not a supported audio format"),
+                (
+                    422,
+                    "Audio without decodable samples, or the transcription failed",
+                ),
+                (503, "Shutting down"),
+                (504, "Not done within OPENAI_WAIT_SECONDS (the job goes on)"),
+            ],
+        )
+    }
 }
 
 pub fn router() -> Router<AppState> {

@@ -90,6 +90,15 @@ impl ModelManager {
         self.catalog.get(name).is_some() || self.installed(name)
     }
 
+    /// [`Self::list`] off the async runtime (it reads the models folder and
+    /// checksum files).
+    pub async fn list_off_runtime(self: &Arc<Self>) -> Result<Vec<ModelView>, ModelError> {
+        let models = self.clone();
+        tokio::task::spawn_blocking(move || models.list())
+            .await
+            .map_err(|e| ModelError::Io(std::io::Error::other(e)))
+    }
+
     /// Every known model.
     pub fn list(&self) -> Vec<ModelView> {
         let installed = list_installed(&self.dir).unwrap_or_default();
