@@ -8,6 +8,7 @@ use crate::jobs::extract::WebhookWorker;
 use crate::jobs::stt::SttWorker;
 use crate::model_name::ModelName;
 use crate::models::ModelManager;
+use crate::node::Node;
 use crate::queue::{Handlers, Queue, Runner};
 use crate::storage::AudioStore;
 use crate::stt::Engine;
@@ -22,6 +23,8 @@ pub struct App {
     state: AppState,
     stop: tokio_util::sync::CancellationToken,
     cleanup: tokio::task::JoinHandle<()>,
+    node: tokio::task::JoinHandle<()>,
+    listen: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl App {
@@ -32,20 +35,25 @@ impl App {
         let settings = Arc::new(settings);
         crate::metrics::install();
         std::fs::create_dir_all(&settings.data_dir)?;
-        let audio = AudioStore::new(settings.audio_dir());
-        std::fs::create_dir_all(audio.dir())?;
+        let audio = audio_store(&settings)?;
         let pool =
             crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
-        let (engine, models) = models(&settings)?;
+        // A swap made on any node outlives restarts: it is the cluster's.
+        let active = Node::cluster_model(&pool)
+            .await?
+            .unwrap_or_else(|| settings.model.clone());
+        let (engine, models) = models(&settings, &active)?;
         let handlers = handlers(&settings, &pool, &engine, &models, &audio);
         let queue = Queue::new(pool.clone(), settings.job_lease)
             .with_backoff(settings.backoff)
             .with_hooks(handlers.clone());
+        let node_id = Node::new_id();
         let runner = Runner::new(queue.clone(), handlers)
             .poll_interval(settings.poll_interval)
             .max_concurrent(settings.max_concurrent)
+            .owner(node_id.clone())
             .spawn();
-        preload(&engine, &settings.model);
+        preload(&engine, &active);
         let retention = crate::retention::Retention {
             pool: pool.clone(),
             queue: queue.clone(),
@@ -64,21 +72,27 @@ impl App {
             tracing::warn!("ADMIN_TOKEN is not set: /api/admin/* answers loopback clients only");
         }
         let listener = TcpListener::bind(settings.addr).await?;
+        let port = listener.local_addr()?.port();
+        let node = node(&settings, node_id, port, &pool, &runner, &models);
+        let listen = queue.listen(stop.clone());
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
-            model = %settings.model, "susurro listening");
+            model = %active, node = %node.id, audio = %audio.describe(), "susurro listening");
         let shutdown = tokio_util::sync::CancellationToken::new();
         let intake = Intake {
             queue: queue.clone(),
             models: models.clone(),
-            audio_dir: audio.dir().to_path_buf(),
+            audio: audio.clone(),
             max_upload_bytes: settings.max_upload_bytes,
             shutdown: shutdown.clone(),
         };
         Ok(Self {
             listener,
-            stop,
             cleanup,
+            node: node.clone().spawn(stop.clone()),
+            listen,
+            stop,
             state: AppState {
+                node,
                 pool,
                 queue,
                 engine,
@@ -146,6 +160,10 @@ impl App {
             self.stop.cancel();
             let _ = self.cleanup.await;
             self.state.runner.shutdown(grace).await;
+            let _ = self.node.await;
+            if let Some(listen) = self.listen {
+                let _ = listen.await;
+            }
         };
         let (served, ()) = tokio::join!(http, jobs);
         self.state.pool.close().await;
@@ -153,12 +171,48 @@ impl App {
     }
 }
 
+/// This node, advertised at `NODE_ADDRESS` or `<host name>:<port>`.
+fn node(
+    settings: &Settings,
+    id: String,
+    port: u16,
+    pool: &crate::store::Pool,
+    runner: &crate::queue::RunnerHandle,
+    models: &Arc<ModelManager>,
+) -> Arc<Node> {
+    let address = settings
+        .node_address
+        .clone()
+        .unwrap_or_else(|| format!("{}:{port}", crate::queue::hostname()));
+    Arc::new(Node::new(
+        id,
+        address,
+        settings.cluster_sync_interval,
+        pool.clone(),
+        runner.clone(),
+        models.clone(),
+    ))
+}
+
+/// The audio store, with its local folders created.
+fn audio_store(settings: &Settings) -> anyhow::Result<AudioStore> {
+    let audio = settings.audio_store()?;
+    audio.create_dirs()?;
+    if let Some(dir) = audio.local_dir() {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(audio)
+}
+
 /// The model cache and the model manager.
-fn models(settings: &Settings) -> anyhow::Result<(Arc<Engine>, Arc<ModelManager>)> {
+fn models(
+    settings: &Settings,
+    active: &ModelName,
+) -> anyhow::Result<(Arc<Engine>, Arc<ModelManager>)> {
     let engine = Arc::new(
         Engine::with_active(
             settings.models_dir.clone(),
-            &settings.model,
+            active,
             settings.max_loaded_models,
         )
         .with_flash_attn(settings.flash_attn),
@@ -180,7 +234,7 @@ fn models(settings: &Settings) -> anyhow::Result<(Arc<Engine>, Arc<ModelManager>
 /// The job handlers: `stt` always, `extract` when a webhook is configured.
 fn handlers(
     settings: &Arc<Settings>,
-    pool: &sqlx::SqlitePool,
+    pool: &crate::store::Pool,
     engine: &Arc<Engine>,
     models: &Arc<ModelManager>,
     audio: &AudioStore,

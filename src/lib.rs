@@ -14,7 +14,9 @@
 //! - [`audio`]: probing and decoding to 16 kHz mono.
 //! - [`models`]: model files, catalog, downloads and the importer.
 //! - [`queue`]: the durable job queue and the worker runner.
-//! - [`store`]: the SQLite pool, migrations, events and transcripts.
+//! - [`db`]: the pool (SQLite or PostgreSQL) and migrations; [`store`]:
+//!   events, transcripts, nodes; [`storage`]: audio in a folder or an S3 bucket.
+//! - [`node`]: this process in the cluster (heartbeat, followed settings).
 //! - [`retention`]: transcript TTL, audio cleanup, purge.
 //! - [`app`]: wiring and graceful shutdown; [`cli`]: the command line.
 
@@ -27,11 +29,13 @@ pub mod audio;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod db;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod model_name;
 pub mod models;
+pub mod node;
 pub mod progress;
 pub mod queue;
 pub mod retention;

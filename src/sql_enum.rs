@@ -28,34 +28,34 @@ macro_rules! sql_enum {
             }
         }
 
-        impl sqlx::Type<sqlx::Sqlite> for $name {
-            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-                <&str as sqlx::Type<sqlx::Sqlite>>::type_info()
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <&str as sqlx::Type<sqlx::Any>>::type_info()
             }
-            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
-                <&str as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Any>>::compatible(ty)
             }
         }
 
         /// Reading rejects a value the enum does not know.
-        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
             fn decode(
-                value: sqlx::sqlite::SqliteValueRef<'r>,
+                value: sqlx::any::AnyValueRef<'r>,
             ) -> Result<Self, sqlx::error::BoxDynError> {
-                let s = <&str as sqlx::Decode<sqlx::Sqlite>>::decode(value)?;
+                let s = <&str as sqlx::Decode<sqlx::Any>>::decode(value)?;
                 Self::parse(s).ok_or_else(|| {
                     format!("unknown {} {s:?} in the database", stringify!($name)).into()
                 })
             }
         }
 
-        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $name {
             fn encode_by_ref(
                 &self,
-                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
                 let s: &'q str = self.as_str();
-                <&'q str as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&s, buf)
+                <&'q str as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&s, buf)
             }
         }
     };

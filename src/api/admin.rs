@@ -4,6 +4,7 @@
 use super::{ApiError, AppState};
 use crate::model_name::ModelName;
 use crate::models::ModelError;
+use crate::store::cluster::WorkersWanted;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -23,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/admin/workers", get(workers))
         .route("/api/admin/workers/start", post(start_workers))
         .route("/api/admin/workers/stop", post(stop_workers))
+        .route("/api/admin/nodes", get(nodes))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::admin,
@@ -126,18 +128,71 @@ pub(super) async fn workers(State(st): State<AppState>) -> Json<WorkersView> {
     Json(workers_view(&st))
 }
 
-#[utoipa::path(post, path = "/api/admin/workers/start", tag = "admin",
-    responses((status = 200, description = "Workers claim jobs again", body = WorkersView), super::openapi::AdminRefusals))]
-pub(super) async fn start_workers(State(st): State<AppState>) -> Json<WorkersView> {
-    st.runner.start();
-    Json(workers_view(&st))
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ScopeQuery {
+    /// `node` (default): this node; `cluster`: every live node (each follows
+    /// within CLUSTER_SYNC_INTERVAL_MS).
+    #[serde(default)]
+    #[param(inline)]
+    scope: crate::node::Scope,
 }
 
-#[utoipa::path(post, path = "/api/admin/workers/stop", tag = "admin",
-    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = WorkersView), super::openapi::AdminRefusals))]
-pub(super) async fn stop_workers(State(st): State<AppState>) -> Json<WorkersView> {
-    st.runner.stop();
-    Json(workers_view(&st))
+/// This node's workers after the change, and how many nodes it reached.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct WorkersChange {
+    #[serde(flatten)]
+    here: WorkersView,
+    nodes_reached: u64,
+}
+
+async fn set_workers(
+    st: &AppState,
+    scope: crate::node::Scope,
+    wanted: WorkersWanted,
+) -> Result<Json<WorkersChange>, ApiError> {
+    let nodes_reached = st.node.set_workers(scope, wanted).await?;
+    Ok(Json(WorkersChange {
+        here: workers_view(st),
+        nodes_reached,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/admin/workers/start", tag = "admin", params(ScopeQuery),
+    responses((status = 200, description = "Workers claim jobs again", body = WorkersChange),
+        (status = 400, description = "A bad scope", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
+pub(super) async fn start_workers(
+    State(st): State<AppState>,
+    Query(q): Query<ScopeQuery>,
+) -> Result<Json<WorkersChange>, ApiError> {
+    set_workers(&st, q.scope, WorkersWanted::Running).await
+}
+
+#[utoipa::path(post, path = "/api/admin/workers/stop", tag = "admin", params(ScopeQuery),
+    responses((status = 200, description = "Workers stop claiming; running jobs finish", body = WorkersChange),
+        (status = 400, description = "A bad scope", body = super::openapi::ErrorBody), super::openapi::AdminRefusals))]
+pub(super) async fn stop_workers(
+    State(st): State<AppState>,
+    Query(q): Query<ScopeQuery>,
+) -> Result<Json<WorkersChange>, ApiError> {
+    set_workers(&st, q.scope, WorkersWanted::Stopped).await
+}
+
+#[utoipa::path(get, path = "/api/admin/nodes", tag = "admin",
+    responses((status = 200, description = "Live nodes: id, address, started, last heartbeat, slots, running jobs, worker state, model", body = NodesView), super::openapi::AdminRefusals))]
+pub(super) async fn nodes(State(st): State<AppState>) -> Result<Json<NodesView>, ApiError> {
+    Ok(Json(NodesView {
+        this_node: st.node.id.clone(),
+        nodes: st.node.live().await?,
+    }))
+}
+
+/// The live nodes.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct NodesView {
+    /// The id of the node that answered.
+    this_node: String,
+    nodes: Vec<crate::store::cluster::NodeView>,
 }
 
 impl From<ModelError> for ApiError {
@@ -223,6 +278,8 @@ pub(super) async fn activate_model(
 ) -> Result<Json<Value>, ApiError> {
     let name = body.name()?;
     st.models.activate(&name).await?;
+    // Every other node follows within CLUSTER_SYNC_INTERVAL_MS.
+    st.node.publish_model(&name).await?;
     Ok(Json(json!({ "active": st.engine.active() })))
 }
 

@@ -17,21 +17,23 @@ pub use error::ApiError;
 use crate::config::Settings;
 use crate::ingest::Intake;
 use crate::queue::{Queue, RunnerHandle};
+use crate::store::Pool;
 use crate::stt::Engine;
 use axum::Router;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 
 /// State shared by the handlers.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub queue: Queue,
     pub engine: Arc<Engine>,
     pub models: Arc<crate::models::ModelManager>,
     pub retention: crate::retention::Retention,
     pub settings: Arc<Settings>,
     pub runner: RunnerHandle,
+    /// This process in the cluster.
+    pub node: Arc<crate::node::Node>,
     /// Fired when shutdown starts: long waits and uploads answer 503.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Takes uploads in.

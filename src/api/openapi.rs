@@ -34,6 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::admin::workers,
         super::admin::start_workers,
         super::admin::stop_workers,
+        super::admin::nodes,
         super::openai::transcriptions,
         super::openai::translations,
         super::openai::list_models,
@@ -44,7 +45,7 @@ use utoipa_swagger_ui::SwaggerUi;
     tags(
         (name = "events", description = "Uploads and their transcripts"),
         (name = "openai", description = "OpenAI-compatible audio API"),
-        (name = "admin", description = "Models, queue, retention, workers"),
+        (name = "admin", description = "Models, queue, retention, workers, nodes"),
         (name = "health", description = "Liveness and model status"),
         (name = "metrics", description = "Prometheus metrics"),
         (name = "web", description = "The web page"),

@@ -31,11 +31,16 @@ fn http_url(s: &str) -> Result<String, String> {
     }
 }
 
-fn sqlite_url(s: &str) -> Result<String, String> {
-    if s.starts_with("sqlite:") {
+fn database_url(s: &str) -> Result<String, String> {
+    crate::db::Dialect::of_url(s.trim()).map(|_| s.trim().to_string())
+}
+
+fn audio_store_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.starts_with("file:///") || s.starts_with("s3://") && s.len() > "s3://".len() {
         Ok(s.to_string())
     } else {
-        Err("only SQLite is supported (sqlite://path/to/file.db)".into())
+        Err("expected file:///absolute/path or s3://bucket/prefix".into())
     }
 }
 
@@ -89,9 +94,24 @@ pub struct SettingsArgs {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// SQLite database URL (default: sqlite://<data dir>/susurro.db).
-    #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = sqlite_url, global = true)]
+    /// sqlite://path/to/file.db (one machine; default sqlite://<data dir>/susurro.db) or postgres://user:password@host/db (many nodes).
+    #[arg(id = "DATABASE_URL", long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = database_url, global = true)]
     pub database_url: Option<String>,
+    /// Where uploaded audio is kept: file:///path (default file://<data dir>/audio) or s3://bucket/prefix (credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP).
+    #[arg(id = "AUDIO_STORE_URL", long = "audio-store-url", env = "AUDIO_STORE_URL", value_name = "AUDIO_STORE_URL", value_parser = audio_store_url, global = true)]
+    pub audio_store_url: Option<String>,
+    /// The address other nodes and admins reach this node's API at (default: <host name>:<port>).
+    #[arg(
+        id = "NODE_ADDRESS",
+        long = "node-address",
+        env = "NODE_ADDRESS",
+        value_name = "NODE_ADDRESS",
+        global = true
+    )]
+    pub node_address: Option<String>,
+    /// How often a node writes its heartbeat and follows the cluster's active model and worker state, in ms.
+    #[arg(id = "CLUSTER_SYNC_INTERVAL_MS", long = "cluster-sync-interval-ms", env = "CLUSTER_SYNC_INTERVAL_MS", value_name = "CLUSTER_SYNC_INTERVAL_MS", default_value = "2000", value_parser = clap::value_parser!(u64).range(100..=600_000), global = true)]
+    pub cluster_sync_interval_ms: u64,
     /// Where ggml-<name>.bin model files live (default: <data dir>/models).
     #[arg(
         id = "WHISPER_MODELS_DIR",

@@ -30,8 +30,14 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// `SUSURRO_DATA_DIR`: database, audio and (by default) models.
     pub data_dir: PathBuf,
-    /// `DATABASE_URL`: SQLite database; defaults to `<data dir>/susurro.db`.
+    /// `DATABASE_URL`: SQLite (default `<data dir>/susurro.db`) or PostgreSQL.
     pub database_url: String,
+    /// `AUDIO_STORE_URL`: `file:///path` (default `<data dir>/audio`) or `s3://bucket/prefix`.
+    pub audio_store_url: String,
+    /// `NODE_ADDRESS`: where this node's API is reached (default `<host>:<port>`).
+    pub node_address: Option<String>,
+    /// `CLUSTER_SYNC_INTERVAL_MS`: heartbeat and follow period.
+    pub cluster_sync_interval: Duration,
     /// `WHISPER_MODELS_DIR`: where `ggml-<name>.bin` files live.
     pub models_dir: PathBuf,
     /// `WHISPER_MODEL`: the active model's name at start.
@@ -149,30 +155,18 @@ impl Settings {
     /// The settings from their arguments: defaults that depend on other
     /// settings, files read, durations made.
     pub fn resolve(a: SettingsArgs) -> Result<Self, ConfigError> {
-        let bad =
-            |var: &'static str, value: String, reason: String| ConfigError { var, value, reason };
-        let glossary = match &a.glossary {
-            None => Vec::new(),
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| {
-                    bad(
-                        "WHISPER_GLOSSARY",
-                        path.display().to_string(),
-                        format!("cannot read the file: {e}"),
-                    )
-                })?
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string)
-                .collect(),
-        };
+        let glossary = read_glossary(a.glossary.as_deref())?;
         let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
         let max_concurrent = a.max_concurrent as usize;
         Ok(Self {
             database_url: a
                 .database_url
                 .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("susurro.db").display())),
+            audio_store_url: a
+                .audio_store_url
+                .unwrap_or_else(|| default_store(&a.data_dir)),
+            node_address: a.node_address,
+            cluster_sync_interval: Duration::from_millis(a.cluster_sync_interval_ms),
             models_dir: a.models_dir.unwrap_or_else(|| a.data_dir.join("models")),
             threads: a
                 .threads
@@ -225,9 +219,10 @@ impl Settings {
         })
     }
 
-    /// Directory of stored uploads.
-    pub fn audio_dir(&self) -> PathBuf {
-        self.data_dir.join("audio")
+    /// The audio store `AUDIO_STORE_URL` names; uploads on their way to a
+    /// bucket are staged in `<data dir>/staging`.
+    pub fn audio_store(&self) -> Result<crate::storage::AudioStore, crate::storage::StorageError> {
+        crate::storage::AudioStore::open(&self.audio_store_url, self.data_dir.join("staging"))
     }
 
     /// Every setting's variable name, as `--help` lists them.
@@ -245,6 +240,33 @@ impl Settings {
 }
 
 /// A clap error as a [`ConfigError`] naming the variable.
+/// The terms of `WHISPER_GLOSSARY`: one per line, `#` comments.
+fn read_glossary(path: Option<&std::path::Path>) -> Result<Vec<String>, ConfigError> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        var: "WHISPER_GLOSSARY",
+        value: path.display().to_string(),
+        reason: format!("cannot read the file: {e}"),
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// `file://<data dir>/audio`, absolute.
+fn default_store(data_dir: &std::path::Path) -> String {
+    let dir = data_dir.join("audio");
+    format!(
+        "file://{}",
+        std::path::absolute(&dir).unwrap_or(dir).display()
+    )
+}
+
 fn config_error(e: clap::Error) -> ConfigError {
     let text = e.to_string();
     let var = Settings::variables()
@@ -317,8 +339,13 @@ mod tests {
             "SUSURRO_ADDR"
         );
         assert_eq!(
-            with(&[("DATABASE_URL", "postgres://x")]).unwrap_err().var,
+            with(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
             "DATABASE_URL"
+        );
+        assert!(with(&[("DATABASE_URL", "postgres://u@h/db")]).is_ok());
+        assert_eq!(
+            with(&[("AUDIO_STORE_URL", "ftp://x")]).unwrap_err().var,
+            "AUDIO_STORE_URL"
         );
     }
 

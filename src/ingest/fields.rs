@@ -115,7 +115,9 @@ async fn read_parts(
                     echo(&name)
                 )));
             }
-            audio = Some(stream_to_disk(field, &intake.audio_dir, intake.max_upload_bytes).await?);
+            audio = Some(
+                stream_to_disk(field, intake.audio.staging_dir(), intake.max_upload_bytes).await?,
+            );
             continue;
         }
         let text = text_field(field, &name).await?;

@@ -15,10 +15,10 @@ use crate::audio::AudioError;
 use crate::model_name::ModelName;
 use crate::models::ModelManager;
 use crate::queue::Queue;
+use crate::storage::AudioStore;
 use crate::store::events::{self, EventId, NewEvent, Task};
 use crate::stt::Language;
 use axum::extract::Multipart;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -80,7 +80,7 @@ pub struct Intake {
     pub queue: Queue,
     pub models: Arc<ModelManager>,
     /// Where uploads are stored.
-    pub audio_dir: PathBuf,
+    pub audio: AudioStore,
     pub max_upload_bytes: u64,
     /// Fired at shutdown: uploads still streaming stop with 503.
     pub shutdown: CancellationToken,
@@ -154,6 +154,10 @@ impl Intake {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| IngestError::internal("upload without a file name"))?;
+        if let Err(e) = self.audio.put_file(&name, &path).await {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(IngestError::internal(e));
+        }
         let ev = NewEvent {
             audio_path: name,
             audio_bytes: bytes,
@@ -169,7 +173,7 @@ impl Intake {
         match events::create(&self.queue, &ev).await {
             Ok(id) => Ok(id),
             Err(e) => {
-                let _ = tokio::fs::remove_file(&path).await;
+                self.audio.remove(&ev.audio_path).await;
                 Err(IngestError::internal(e))
             }
         }

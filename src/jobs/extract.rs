@@ -11,10 +11,10 @@
 //! jobs wait in the queue for a later extractor.
 
 use crate::queue::{FailedJob, Handler, Job, JobContext, JobError, JobKind};
+use crate::store::Pool;
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sqlx::SqlitePool;
 use std::time::Duration;
 
 /// Signs `"{timestamp}.{body}"` with HMAC-SHA256; returns `sha256=<hex>`.
@@ -30,14 +30,14 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// Delivers extract jobs to a webhook.
 #[derive(Clone)]
 pub struct WebhookWorker {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub url: String,
     pub secret: Option<String>,
     pub client: reqwest::Client,
 }
 
 impl WebhookWorker {
-    pub fn new(pool: SqlitePool, url: String, secret: Option<String>) -> Self {
+    pub fn new(pool: Pool, url: String, secret: Option<String>) -> Self {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))

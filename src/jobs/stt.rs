@@ -13,11 +13,11 @@ use crate::models::{ModelError, ModelManager};
 use crate::queue::{
     EnqueueOptions, FailOutcome, FailedJob, Handler, Job, JobContext, JobError, JobKind, Queue,
 };
-use crate::storage::AudioStore;
+use crate::storage::{AudioStore, StorageError};
 use crate::store::events::{self, EventId, EventStatus, EventWork, Task};
+use crate::store::{Conn, Pool};
 use crate::stt::{Engine, Language, SttError, Transcription, VadOverrides};
 use futures_util::future::BoxFuture;
-use sqlx::{SqliteConnection, SqlitePool};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,7 +26,7 @@ use tracing::Instrument;
 /// The stt worker's dependencies.
 #[derive(Clone)]
 pub struct SttWorker {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub engine: Arc<Engine>,
     pub models: Arc<ModelManager>,
     pub settings: Arc<Settings>,
@@ -160,11 +160,16 @@ impl SttWorker {
         ev: &EventWork,
         ctx: &JobContext,
     ) -> Result<(Transcription, AudioInfo), JobError> {
-        let path = ev
+        let name = ev
             .audio_path
             .as_deref()
-            .map(|name| self.audio.path(name))
             .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
+        let local = self.audio.fetch(name).await.map_err(|e| match e {
+            StorageError::Object(object_store::Error::NotFound { .. }) => {
+                JobError::permanent("the event's audio file is gone")
+            }
+            e => JobError::retryable(e.to_string()),
+        })?;
         let (model, language, settings) = self.request_settings(ev).await?;
         let abort = Arc::new(AtomicBool::new(false));
         let watcher = {
@@ -180,7 +185,7 @@ impl SttWorker {
         let work = tokio::task::spawn_blocking(move || {
             let _in_job = span.enter();
             let req = FileRequest {
-                path: &path,
+                path: &local.path,
                 model: &model,
                 language,
                 prompt: prompt.as_deref(),
@@ -262,7 +267,7 @@ impl Handler for SttWorker {
 
     fn record_failure_in<'a>(
         &'a self,
-        conn: &'a mut SqliteConnection,
+        conn: &'a mut Conn,
         failed: &'a FailedJob,
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {

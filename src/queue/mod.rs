@@ -6,15 +6,16 @@
 //! (owner and attempt): a worker that lost its lease gets
 //! [`QueueError::LeaseLost`] and its write does not happen.
 
+mod listen;
 mod runner;
 mod stats;
 mod types;
 
-pub use runner::{Handler, Handlers, InFlightJob, JobContext, Runner, RunnerHandle};
+pub use runner::{hostname, Handler, Handlers, InFlightJob, JobContext, Runner, RunnerHandle};
 
 impl FailedJob {
     fn from_row(
-        row: &sqlx::sqlite::SqliteRow,
+        row: &sqlx::any::AnyRow,
         outcome: FailOutcome,
         message: &str,
     ) -> Result<Self, QueueError> {
@@ -36,7 +37,8 @@ pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 
 use crate::clock::now_ms;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use crate::db::{Conn, Dialect, Pool};
+use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -44,7 +46,8 @@ use tokio::sync::Notify;
 /// A cheap, cloneable handle to the queue.
 #[derive(Clone)]
 pub struct Queue {
-    pool: SqlitePool,
+    pool: Pool,
+    dialect: Dialect,
     wake: Arc<Notify>,
     lease: Duration,
     backoff: Backoff,
@@ -53,8 +56,9 @@ pub struct Queue {
 
 impl Queue {
     /// A queue over `pool`; claimed jobs get leases of `lease`.
-    pub fn new(pool: SqlitePool, lease: Duration) -> Self {
+    pub fn new(pool: Pool, lease: Duration) -> Self {
         Self {
+            dialect: Dialect::of(&pool),
             pool,
             wake: Arc::new(Notify::new()),
             lease,
@@ -72,11 +76,7 @@ impl Queue {
     }
 
     /// Records `failed` through the hooks inside `conn`'s transaction.
-    async fn record(
-        &self,
-        conn: &mut SqliteConnection,
-        failed: &FailedJob,
-    ) -> Result<(), QueueError> {
+    async fn record(&self, conn: &mut Conn, failed: &FailedJob) -> Result<(), QueueError> {
         if let Some(h) = &self.hooks {
             h.record_failure_in(conn, failed).await?;
         }
@@ -104,7 +104,7 @@ impl Queue {
     }
 
     /// The pool the queue writes to.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
@@ -122,7 +122,7 @@ impl Queue {
     /// after the commit. With a `unique_key` that an unfinished job of the same
     /// kind holds, returns that job's id instead of inserting.
     pub async fn enqueue_in(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         kind: JobKind,
         payload: &serde_json::Value,
         opts: &EnqueueOptions,
@@ -130,7 +130,7 @@ impl Queue {
         let now = now_ms();
         let inserted: Option<JobId> = sqlx::query_scalar(
             "insert into jobs (kind, state, payload, priority, run_at, max_attempts, unique_key, created_at)
-             values (?1, 'available', ?2, ?3, ?4, ?5, ?6, ?7)
+             values ($1, 'available', $2, $3, $4, $5, $6, $7)
              on conflict do nothing
              returning id",
         )
@@ -144,10 +144,11 @@ impl Queue {
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(id) = inserted {
+            listen::notify_in(conn).await?;
             return Ok(id);
         }
         let id = sqlx::query_scalar(
-            "select id from jobs where kind = ?1 and unique_key = ?2 and state in ('available', 'running')",
+            "select id from jobs where kind = $1 and unique_key = $2 and state in ('available', 'running')",
         )
         .bind(kind.as_str())
         .bind(&opts.unique_key)
@@ -183,23 +184,30 @@ impl Queue {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let kinds_json =
-            serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())?;
-        let rows = sqlx::query(
-            "update jobs
-                set state = 'running', attempts = attempts + 1, lease_owner = ?1,
-                    lease_expires_at = ?2, started_at = ?3
-              where id in (select id from jobs
-                            where state = 'available' and run_at <= ?3
-                              and kind in (select value from json_each(?4))
-                            order by priority, run_at, id
-                            limit ?5)
-              returning id, kind, payload, priority, attempts, max_attempts",
-        )
+        // The kinds are the enum's own constants, never request data.
+        let kinds = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The due ids first (locked, skipping rows other claimers hold, on
+        // PostgreSQL), then the update by primary key.
+        let rows = sqlx::query(&format!(
+            "with due as (select id from jobs
+                           where state = 'available' and run_at <= $3 and kind in ({kinds})
+                           order by priority, run_at, id
+                           limit $4 {})
+             update jobs
+                set state = 'running', attempts = attempts + 1, lease_owner = $1,
+                    lease_expires_at = $2, started_at = $3
+               from due where jobs.id = due.id
+             returning jobs.id, jobs.kind, jobs.payload, jobs.priority, jobs.attempts,
+                       jobs.max_attempts",
+            self.dialect.skip_locked()
+        ))
         .bind(owner)
         .bind(now + self.lease.as_millis() as i64)
         .bind(now)
-        .bind(kinds_json)
         .bind(n as i64)
         .fetch_all(&self.pool)
         .await?;
@@ -239,8 +247,8 @@ impl Queue {
     /// Extends the lease of a running job.
     pub async fn heartbeat(&self, lease: &Lease) -> Result<(), QueueError> {
         let r = sqlx::query(
-            "update jobs set lease_expires_at = ?1
-              where id = ?2 and state = 'running' and lease_owner = ?3 and attempts = ?4",
+            "update jobs set lease_expires_at = $1
+              where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
         .bind(now_ms() + self.lease.as_millis() as i64)
         .bind(lease.job_id)
@@ -253,11 +261,11 @@ impl Queue {
 
     /// Marks the job completed inside the caller's transaction, so the job's
     /// results and its completion commit together or not at all.
-    pub async fn complete_in(conn: &mut SqliteConnection, lease: &Lease) -> Result<(), QueueError> {
+    pub async fn complete_in(conn: &mut Conn, lease: &Lease) -> Result<(), QueueError> {
         let r = sqlx::query(
-            "update jobs set state = 'completed', finished_at = ?1, lease_owner = null,
+            "update jobs set state = 'completed', finished_at = $1, lease_owner = null,
                     lease_expires_at = null, last_error = null
-              where id = ?2 and state = 'running' and lease_owner = ?3 and attempts = ?4",
+              where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
         .bind(now_ms())
         .bind(lease.job_id)
@@ -300,11 +308,11 @@ impl Queue {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "update jobs
-                set state = case when ?1 and attempts < max_attempts then 'available' else 'discarded' end,
-                    run_at = case when ?1 and attempts < max_attempts then ?2 else run_at end,
-                    finished_at = case when ?1 and attempts < max_attempts then null else ?3 end,
-                    last_error = ?4, lease_owner = null, lease_expires_at = null
-              where id = ?5 and state = 'running' and lease_owner = ?6 and attempts = ?7
+                set state = case when $1 and attempts < max_attempts then 'available' else 'discarded' end,
+                    run_at = case when $1 and attempts < max_attempts then $2 else run_at end,
+                    finished_at = case when $1 and attempts < max_attempts then null else $3 end,
+                    last_error = $4, lease_owner = null, lease_expires_at = null
+              where id = $5 and state = 'running' and lease_owner = $6 and attempts = $7
               returning id, kind, payload, attempts, max_attempts, state, run_at",
         )
         .bind(retryable)
@@ -334,18 +342,22 @@ impl Queue {
     /// Gives a running job back without counting the attempt (graceful
     /// shutdown): another worker can take it at once.
     pub async fn release(&self, lease: &Lease) -> Result<(), QueueError> {
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
-            "update jobs set state = 'available', attempts = attempts - 1, run_at = ?1,
+            "update jobs set state = 'available', attempts = attempts - 1, run_at = $1,
                     lease_owner = null, lease_expires_at = null
-              where id = ?2 and state = 'running' and lease_owner = ?3 and attempts = ?4",
+              where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
         .bind(now_ms())
         .bind(lease.job_id)
         .bind(&lease.owner)
         .bind(lease.attempt)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Self::lease_checked(r.rows_affected(), lease)
+        Self::lease_checked(r.rows_affected(), lease)?;
+        listen::notify_in(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Cancels a job that has not finished, recording it through the hooks.
@@ -356,9 +368,9 @@ impl Queue {
         let mut tx = self.pool.begin().await?;
         for from in [JobState::Available, JobState::Running] {
             let row = sqlx::query(
-                "update jobs set state = 'cancelled', finished_at = ?1, lease_owner = null,
+                "update jobs set state = 'cancelled', finished_at = $1, lease_owner = null,
                         lease_expires_at = null
-                  where id = ?2 and state = ?3
+                  where id = $2 and state = $3
                   returning id, kind, payload, attempts, max_attempts",
             )
             .bind(now_ms())
@@ -388,17 +400,20 @@ impl Queue {
         let rows = sqlx::query(
             "update jobs
                 set state = case when attempts < max_attempts then 'available' else 'discarded' end,
-                    finished_at = case when attempts < max_attempts then null else ?1 end,
-                    run_at = ?1,
-                    last_error = coalesce(last_error || '; ', '') || ?2,
+                    finished_at = case when attempts < max_attempts then null else $1 end,
+                    run_at = $1,
+                    last_error = coalesce(last_error || '; ', '') || $2,
                     lease_owner = null, lease_expires_at = null
-              where state = 'running' and lease_expires_at < ?1
+              where state = 'running' and lease_expires_at < $1
               returning id, kind, payload, attempts, max_attempts, state",
         )
         .bind(now)
         .bind(LOST)
         .fetch_all(&mut *tx)
         .await?;
+        if !rows.is_empty() {
+            listen::notify_in(&mut tx).await?;
+        }
         let mut failed = Vec::with_capacity(rows.len());
         for row in &rows {
             let outcome = if row.get::<String, _>("state") == "available" {
@@ -426,8 +441,8 @@ impl Queue {
         let now = now_ms();
         let r = sqlx::query(
             "delete from jobs
-              where (state in ('completed', 'cancelled') and finished_at < ?1)
-                 or (state = 'discarded' and finished_at < ?2)",
+              where (state in ('completed', 'cancelled') and finished_at < $1)
+                 or (state = 'discarded' and finished_at < $2)",
         )
         .bind(now - finished_age.as_millis() as i64)
         .bind(now - discarded_age.as_millis() as i64)
@@ -443,7 +458,7 @@ impl Queue {
         unique_key: &str,
     ) -> Result<Option<JobId>, QueueError> {
         Ok(sqlx::query_scalar(
-            "select id from jobs where kind = ?1 and unique_key = ?2 and state = 'running'",
+            "select id from jobs where kind = $1 and unique_key = $2 and state = 'running'",
         )
         .bind(kind)
         .bind(unique_key)
@@ -456,7 +471,7 @@ impl Queue {
         &self,
         id: JobId,
     ) -> Result<(JobState, i64, Option<String>), QueueError> {
-        let row = sqlx::query("select state, attempts, last_error from jobs where id = ?")
+        let row = sqlx::query("select state, attempts, last_error from jobs where id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?

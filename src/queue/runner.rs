@@ -7,9 +7,9 @@
 //! a dead runner.
 
 use super::{FailedJob, Job, JobError, JobId, JobKind, Lease, Queue, QueueError};
+use crate::db::Conn;
 use crate::progress::Progress;
 use futures_util::future::BoxFuture;
-use sqlx::SqliteConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,7 @@ pub trait Handler: Send + Sync + 'static {
     /// job's subject (e.g. mark its event failed) so both commit together.
     fn record_failure_in<'a>(
         &'a self,
-        _conn: &'a mut SqliteConnection,
+        _conn: &'a mut Conn,
         _failed: &'a FailedJob,
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async { Ok(()) })
@@ -86,6 +86,7 @@ pub struct Runner {
     poll: Duration,
     max: usize,
     enabled: bool,
+    owner: Option<String>,
 }
 
 /// A job running in this process, for the admin API.
@@ -115,7 +116,15 @@ impl Runner {
             poll: Duration::from_secs(3),
             max: 2,
             enabled: true,
+            owner: None,
         }
+    }
+
+    /// The lease owner id of its claims (a node's id; default: host,
+    /// process and a random part).
+    pub fn owner(mut self, owner: String) -> Self {
+        self.owner = Some(owner);
+        self
     }
 
     pub fn poll_interval(mut self, poll: Duration) -> Self {
@@ -136,12 +145,14 @@ impl Runner {
 
     /// Spawns the claim loop and the rescuer; returns the handle.
     pub fn spawn(self) -> RunnerHandle {
-        let owner = format!(
-            "{}:{}:{}",
-            hostname(),
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let owner = self.owner.unwrap_or_else(|| {
+            format!(
+                "{}:{}:{}",
+                hostname(),
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            )
+        });
         let inner = Arc::new(Inner {
             kinds: self.handler.kinds(),
             wake: self.queue.wake_handle(),
@@ -170,7 +181,8 @@ impl Runner {
     }
 }
 
-fn hostname() -> String {
+/// This machine's host name (for node ids).
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|s| s.trim().to_string())
         .ok()
@@ -469,7 +481,7 @@ impl Handler for Handlers {
 
     fn record_failure_in<'a>(
         &'a self,
-        conn: &'a mut SqliteConnection,
+        conn: &'a mut Conn,
         failed: &'a FailedJob,
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         match self.find(failed.kind) {

@@ -50,7 +50,7 @@ impl Queue {
             counts.entry(kind).or_default().insert(state, n);
         }
         let oldest: Option<i64> = sqlx::query_scalar(
-            "select min(run_at) from jobs where state = 'available' and run_at <= ?1",
+            "select min(run_at) from jobs where state = 'available' and run_at <= $1",
         )
         .bind(now)
         .fetch_one(self.pool())
@@ -73,7 +73,7 @@ impl Queue {
         .collect();
         let recent = |state: &'static str, since: i64| {
             sqlx::query_scalar::<_, i64>(
-                "select count(*) from jobs where state = ?1 and finished_at >= ?2",
+                "select count(*) from jobs where state = $1 and finished_at >= $2",
             )
             .bind(state)
             .bind(since)

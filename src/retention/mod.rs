@@ -5,10 +5,10 @@
 //! The SQL is the store's and the queue's; this module decides what goes.
 
 use crate::queue::Queue;
-use crate::storage::{remove_file, AudioStore};
+use crate::storage::{AudioStore, StorageError};
 use crate::store::events;
+use crate::store::Pool;
 use serde::Serialize;
-use sqlx::SqlitePool;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub struct PurgeReport {
 /// The cleanup work and its settings.
 #[derive(Clone)]
 pub struct Retention {
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub queue: Queue,
     pub audio: AudioStore,
     /// Keep audio this long after transcription (0: delete at once).
@@ -51,6 +51,8 @@ pub enum RetentionError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Queue(#[from] crate::queue::QueueError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 impl Retention {
@@ -90,25 +92,37 @@ impl Retention {
         Ok(())
     }
 
-    /// Orphans: files in the audio folder that no event names (older than an
-    /// hour, so uploads being written are left alone). Compared by file
-    /// name, so the data folder may be spelled any way.
-    async fn sweep_orphans(&self, now: i64, report: &mut PurgeReport) -> Result<(), sqlx::Error> {
-        let referenced: HashSet<std::ffi::OsString> = events::referenced_audio(&self.pool)
+    /// Orphans: stored audio that no event names (older than an hour, so
+    /// uploads being stored are left alone), and staged uploads of a
+    /// process that died before storing them. Compared by file name, so the
+    /// data folder may be spelled any way.
+    async fn sweep_orphans(
+        &self,
+        now: i64,
+        report: &mut PurgeReport,
+    ) -> Result<(), RetentionError> {
+        let referenced: HashSet<String> = events::referenced_audio(&self.pool)
             .await?
             .iter()
-            .filter_map(|p| Path::new(p).file_name().map(|n| n.to_os_string()))
+            .filter_map(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
             .collect();
-        for (name, modified, path) in self.audio.files().await {
-            if referenced.contains(&name) {
-                continue;
-            }
-            let old = modified
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .is_some_and(|t| (t.as_millis() as i64) < now - ORPHAN_GRACE_MS);
-            if old {
-                report.bytes_freed += remove_file(&path).await;
+        let old = |t: Option<std::time::SystemTime>| {
+            t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .is_some_and(|t| (t.as_millis() as i64) < now - ORPHAN_GRACE_MS)
+        };
+        for audio in self.audio.list().await? {
+            if !referenced.contains(&audio.name) && old(audio.modified) {
+                report.bytes_freed += self.audio.remove(&audio.name).await;
                 report.purged_audio_files += 1;
+            }
+        }
+        if self.audio.local_dir().is_none() {
+            let staging = AudioStore::local(self.audio.staging_dir().to_path_buf());
+            for file in staging.list().await? {
+                if old(file.modified) {
+                    report.bytes_freed += staging.remove(&file.name).await;
+                }
             }
         }
         Ok(())

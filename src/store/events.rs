@@ -7,8 +7,9 @@ pub use super::view::{get, list, parse_cursor};
 use crate::clock::now_ms;
 use crate::model_name::ModelName;
 use crate::queue::{EnqueueOptions, JobKind, Queue, QueueError};
+use crate::store::{Conn, Pool};
 use crate::stt::Transcription;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::Row;
 use std::time::Duration;
 
 /// An event's id: a UUID, in its hyphenated lowercase form.
@@ -102,7 +103,7 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError>
     sqlx::query(
         "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
                              created_at, updated_at, task, vad_options)
-         values (?1, 'queued', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+         values ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
     )
     .bind(id.as_str())
     .bind(&ev.audio_path)
@@ -140,9 +141,9 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError>
 }
 
 /// The event's work order.
-pub async fn work(pool: &SqlitePool, id: &EventId) -> Result<Option<EventWork>, sqlx::Error> {
+pub async fn work(pool: &Pool, id: &EventId) -> Result<Option<EventWork>, sqlx::Error> {
     sqlx::query_as(
-        "select status, audio_path, language, prompt, model, task, vad_options from events where id = ?",
+        "select status, audio_path, language, prompt, model, task, vad_options from events where id = $1",
     )
     .bind(id.as_str())
     .fetch_optional(pool)
@@ -151,12 +152,12 @@ pub async fn work(pool: &SqlitePool, id: &EventId) -> Result<Option<EventWork>, 
 
 /// Sets status and error (None clears it).
 pub async fn set_status(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: &EventId,
     status: EventStatus,
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update events set status = ?1, error = ?2, updated_at = ?3 where id = ?4")
+    sqlx::query("update events set status = $1, error = $2, updated_at = $3 where id = $4")
         .bind(status)
         .bind(error)
         .bind(now_ms())
@@ -170,14 +171,14 @@ pub async fn set_status(
 /// transcribing), inside the caller's transaction: a job's failure never
 /// overwrites a transcript.
 pub async fn set_unfinished_status_in(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &EventId,
     status: EventStatus,
     error: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update events set status = ?1, error = ?2, updated_at = ?3
-          where id = ?4 and status in ('queued', 'transcribing')",
+        "update events set status = $1, error = $2, updated_at = $3
+          where id = $4 and status in ('queued', 'transcribing')",
     )
     .bind(status)
     .bind(error)
@@ -189,16 +190,16 @@ pub async fn set_unfinished_status_in(
 }
 
 /// Forgets a failed event's audio and returns its stored name, to delete.
-pub async fn take_audio(pool: &SqlitePool, id: &EventId) -> Result<Option<String>, sqlx::Error> {
+pub async fn take_audio(pool: &Pool, id: &EventId) -> Result<Option<String>, sqlx::Error> {
     let name: Option<String> = sqlx::query_scalar(
-        "select audio_path from events where id = ? and status = 'failed' and audio_path is not null",
+        "select audio_path from events where id = $1 and status = 'failed' and audio_path is not null",
     )
     .bind(id.as_str())
     .fetch_optional(pool)
     .await?;
     let Some(name) = name else { return Ok(None) };
     // Conditional on the name read: of two callers, one takes it.
-    let r = sqlx::query("update events set audio_path = null where id = ? and audio_path = ?")
+    let r = sqlx::query("update events set audio_path = null where id = $1 and audio_path = $2")
         .bind(id.as_str())
         .bind(&name)
         .execute(pool)
@@ -207,8 +208,8 @@ pub async fn take_audio(pool: &SqlitePool, id: &EventId) -> Result<Option<String
 }
 
 /// Whether the event already has a transcript (a rescued job's earlier run).
-pub async fn has_transcript(pool: &SqlitePool, id: &EventId) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("select count(*) from transcripts where event_id = ?")
+pub async fn has_transcript(pool: &Pool, id: &EventId) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("select count(*) from transcripts where event_id = $1")
         .bind(id.as_str())
         .fetch_one(pool)
         .await?;
@@ -219,7 +220,7 @@ pub async fn has_transcript(pool: &SqlitePool, id: &EventId) -> Result<bool, sql
 /// transaction. Idempotent: an event keeps its first transcript. Returns the
 /// transcript id.
 pub async fn store_transcript(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     event_id: &EventId,
     t: &Transcription,
     info: Option<&crate::audio::AudioInfo>,
@@ -231,7 +232,7 @@ pub async fn store_transcript(
     sqlx::query(
         "insert into transcripts (id, event_id, text, language, model, segments, inference_ms, created_at,
                                   expires_at, prompt, no_speech)
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (event_id) do nothing",
     )
     .bind(&id)
@@ -244,13 +245,13 @@ pub async fn store_transcript(
     .bind(now)
     .bind(now + ttl.as_millis() as i64)
     .bind(&t.prompt)
-    .bind(t.no_speech)
+    .bind(i64::from(t.no_speech))
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "update events set status = 'transcribed', error = null, duration_ms = ?1, updated_at = ?2,
-                model = ?3, container = coalesce(?4, container), codec = coalesce(?5, codec)
-          where id = ?6",
+        "update events set status = 'transcribed', error = null, duration_ms = $1, updated_at = $2,
+                model = $3, container = coalesce($4, container), codec = coalesce($5, codec)
+          where id = $6",
     )
     .bind(t.duration_ms as i64)
     .bind(now)
@@ -260,7 +261,7 @@ pub async fn store_transcript(
     .bind(event_id.as_str())
     .execute(&mut *conn)
     .await?;
-    let tid: String = sqlx::query_scalar("select id from transcripts where event_id = ?")
+    let tid: String = sqlx::query_scalar("select id from transcripts where event_id = $1")
         .bind(event_id.as_str())
         .fetch_one(&mut *conn)
         .await?;
@@ -268,8 +269,8 @@ pub async fn store_transcript(
 }
 
 /// Forgets the stored audio path once the file is deleted.
-pub async fn clear_audio(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("update events set audio_path = null where id = ?")
+pub async fn clear_audio(pool: &Pool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update events set audio_path = null where id = $1")
         .bind(id)
         .execute(pool)
         .await?;
@@ -281,22 +282,20 @@ pub async fn clear_audio(pool: &SqlitePool, id: &str) -> Result<(), sqlx::Error>
 /// lock from its start (a read that later upgrades to a write fails at once
 /// when another write is in progress; SQLite does not retry it). Returns
 /// how many.
-pub async fn expire_transcripts(
-    pool: &SqlitePool,
-    now: i64,
-    cutoff: i64,
-) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin_with("begin immediate").await?;
+pub async fn expire_transcripts(pool: &Pool, now: i64, cutoff: i64) -> Result<u64, sqlx::Error> {
+    let mut tx = pool
+        .begin_with(super::Dialect::of(pool).begin_write())
+        .await?;
     let expired = sqlx::query(
-        "update events set status = 'expired', updated_at = ?1
-          where id in (select event_id from transcripts where expires_at <= ?1 or created_at <= ?2)",
+        "update events set status = 'expired', updated_at = $1
+          where id in (select event_id from transcripts where expires_at <= $1 or created_at <= $2)",
     )
     .bind(now)
     .bind(cutoff)
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    sqlx::query("delete from transcripts where expires_at <= ?1 or created_at <= ?2")
+    sqlx::query("delete from transcripts where expires_at <= $1 or created_at <= $2")
         .bind(now)
         .bind(cutoff)
         .execute(&mut *tx)
@@ -308,12 +307,12 @@ pub async fn expire_transcripts(
 /// (event id, stored audio name) of the audio no longer needed: of expired
 /// events, and of transcribed and failed ones last updated before `keep_until`.
 pub async fn audio_no_longer_needed(
-    pool: &SqlitePool,
+    pool: &Pool,
     keep_until: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query(
         "select id, audio_path from events where audio_path is not null
-            and (status = 'expired' or (status in ('transcribed', 'failed') and updated_at <= ?1))",
+            and (status = 'expired' or (status in ('transcribed', 'failed') and updated_at <= $1))",
     )
     .bind(keep_until)
     .fetch_all(pool)
@@ -325,7 +324,7 @@ pub async fn audio_no_longer_needed(
 }
 
 /// Every stored audio name events still point at.
-pub async fn referenced_audio(pool: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+pub async fn referenced_audio(pool: &Pool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select audio_path from events where audio_path is not null")
         .fetch_all(pool)
         .await
@@ -333,12 +332,12 @@ pub async fn referenced_audio(pool: &SqlitePool) -> Result<Vec<String>, sqlx::Er
 
 /// `extract` jobs that can never deliver: their transcript is gone. Returns
 /// how many were deleted.
-pub async fn drop_stale_extract_jobs(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
+pub async fn drop_stale_extract_jobs(pool: &Pool) -> Result<u64, sqlx::Error> {
+    let event_id = super::Dialect::of(pool).json_text("jobs.payload", "event_id");
+    let r = sqlx::query(&format!(
         "delete from jobs where kind = 'extract' and state = 'available'
-            and not exists (select 1 from transcripts t
-                             where t.event_id = json_extract(jobs.payload, '$.event_id'))",
-    )
+            and not exists (select 1 from transcripts t where t.event_id = {event_id})"
+    ))
     .execute(pool)
     .await?;
     Ok(r.rows_affected())

@@ -2,9 +2,10 @@
 
 use super::events::{EventId, EventStatus};
 use crate::clock::rfc3339;
+use crate::store::Pool;
 use crate::stt::Segment;
 use serde::Serialize;
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
 /// An event as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -54,7 +55,7 @@ const SELECT: &str =
         t.no_speech as t_no_speech
    from events e left join transcripts t on t.event_id = e.id";
 
-fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventView, sqlx::Error> {
+fn from_row(r: &sqlx::any::AnyRow) -> Result<EventView, sqlx::Error> {
     let t_id: Option<String> = r.get("t_id");
     let transcript = t_id
         .map(|id| -> Result<TranscriptView, sqlx::Error> {
@@ -69,7 +70,7 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventView, sqlx::Error> {
                 created_at: rfc3339(r.get("t_created_at")),
                 expires_at: rfc3339(r.get("t_expires_at")),
                 prompt: r.get("t_prompt"),
-                no_speech: r.get("t_no_speech"),
+                no_speech: r.get::<i64, _>("t_no_speech") != 0,
                 id,
             })
         })
@@ -93,8 +94,8 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<EventView, sqlx::Error> {
 }
 
 /// One event with its transcript.
-pub async fn get(pool: &SqlitePool, id: &EventId) -> Result<Option<EventView>, sqlx::Error> {
-    let row = sqlx::query(&format!("{SELECT} where e.id = ?"))
+pub async fn get(pool: &Pool, id: &EventId) -> Result<Option<EventView>, sqlx::Error> {
+    let row = sqlx::query(&format!("{SELECT} where e.id = $1"))
         .bind(id.as_str())
         .fetch_optional(pool)
         .await?;
@@ -105,16 +106,16 @@ pub async fn get(pool: &SqlitePool, id: &EventId) -> Result<Option<EventView>, s
 /// (`<created_ms>_<id>` of the last item of the previous page).
 /// Returns the page and the cursor of the next one.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     status: Option<EventStatus>,
     limit: i64,
     cursor: Option<(i64, String)>,
 ) -> Result<(Vec<EventView>, Option<String>), sqlx::Error> {
     let (c_ms, c_id) = cursor.unwrap_or((i64::MAX, String::new()));
     let rows = sqlx::query(&format!(
-        "{SELECT} where (?1 is null or e.status = ?1)
-           and (e.created_at < ?2 or (e.created_at = ?2 and e.id < ?3) or ?3 = '')
-         order by e.created_at desc, e.id desc limit ?4"
+        "{SELECT} where ($1 is null or e.status = $1)
+           and (e.created_at < $2 or (e.created_at = $2 and e.id < $3) or $3 = '')
+         order by e.created_at desc, e.id desc limit $4"
     ))
     .bind(status)
     .bind(c_ms)
@@ -139,11 +140,11 @@ pub fn parse_cursor(s: &str) -> Option<(i64, String)> {
 }
 
 /// Transcript statistics for the admin API.
-pub async fn transcript_stats(pool: &SqlitePool, now: i64) -> Result<TranscriptStats, sqlx::Error> {
+pub async fn transcript_stats(pool: &Pool, now: i64) -> Result<TranscriptStats, sqlx::Error> {
     let row = sqlx::query(
         "select count(*) as n, min(t.created_at) as oldest, max(t.created_at) as newest,
-                coalesce(sum(e.duration_ms), 0) as audio_ms,
-                sum(case when t.expires_at <= ?1 then 1 else 0 end) as expiring
+                cast(coalesce(sum(e.duration_ms), 0) as bigint) as audio_ms,
+                cast(sum(case when t.expires_at <= $1 then 1 else 0 end) as bigint) as expiring
            from transcripts t join events e on e.id = t.event_id",
     )
     .bind(now + 86_400_000)

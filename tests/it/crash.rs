@@ -81,12 +81,9 @@ async fn sigkill_mid_transcription_loses_nothing_and_duplicates_nothing() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let pool = susurro::store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("susurro.db").display()
-    ))
-    .await
-    .unwrap();
+    let pool = susurro::store::connect(&crate::common::backend::database_url(dir.path()))
+        .await
+        .unwrap();
     let per_event: Vec<i64> =
         sqlx::query_scalar("select count(t.id) from events e left join transcripts t on t.event_id = e.id group by e.id")
             .fetch_all(&pool)

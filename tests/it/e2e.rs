@@ -38,7 +38,7 @@ async fn upload_is_transcribed_and_survives_a_restart() {
         .unwrap();
     assert_eq!(extract_rows, 0, "{:?}", stats.counts);
     assert_eq!(stats.counts["stt"]["completed"], 1);
-    let leftover: Vec<_> = std::fs::read_dir(data.join("audio")).unwrap().collect();
+    let leftover = crate::common::backend::stored_audio(&data).await;
     assert!(leftover.is_empty(), "audio left behind: {leftover:?}");
 
     // The list shows it, newest first.
@@ -127,10 +127,7 @@ async fn non_audio_is_refused_and_the_server_keeps_serving() {
         stats.counts["stt"]["available"] + stats.counts["stt"]["running"],
         0
     );
-    assert!(std::fs::read_dir(data.join("audio"))
-        .unwrap()
-        .next()
-        .is_none());
+    assert!(crate::common::backend::stored_audio(&data).await.is_empty());
 
     let (s, _) = app.get_json("/health").await;
     assert_eq!(s, 200);

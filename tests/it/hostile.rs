@@ -250,7 +250,7 @@ async fn a_rescued_job_out_of_attempts_fails_its_event_and_deletes_its_audio() {
     );
     let left: Vec<_> = std::fs::read_dir(data.join("audio")).unwrap().collect();
     assert!(left.is_empty(), "a failed event kept its audio: {left:?}");
-    let (path,): (Option<String>,) = sqlx::query_as("select audio_path from events where id = ?")
+    let (path,): (Option<String>,) = sqlx::query_as("select audio_path from events where id = $1")
         .bind(&id)
         .fetch_one(&app.state.pool)
         .await

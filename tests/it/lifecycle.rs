@@ -50,7 +50,7 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     assert!(stats["total_audio_ms"].as_i64().unwrap() > 5_000);
     assert_eq!(stats["expiring_in_24h"], 1);
     assert_eq!(
-        std::fs::read_dir(data.join("audio")).unwrap().count(),
+        crate::common::backend::stored_audio(&data).await.len(),
         1,
         "audio kept (AUDIO_RETENTION_HOURS)"
     );
@@ -62,7 +62,7 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     assert_eq!(report["purged_transcripts"], 1, "{report}");
     assert_eq!(report["purged_audio_files"], 1, "{report}");
     assert!(report["bytes_freed"].as_u64().unwrap() > 100_000);
-    assert_eq!(std::fs::read_dir(data.join("audio")).unwrap().count(), 0);
+    assert!(crate::common::backend::stored_audio(&data).await.is_empty());
 
     let (_, ev) = app.get_json(&format!("/api/events/{id}")).await;
     assert_eq!(ev["status"], "expired");
@@ -98,12 +98,10 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let dir = tempfile::tempdir().unwrap();
-    let pool = susurro::store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("db.sqlite").display()
-    ))
-    .await
-    .unwrap();
+    // The audio stays in a local folder here (the S3 store's sweep is in cluster.rs).
+    let pool = susurro::store::connect(&crate::common::backend::database_url(dir.path()))
+        .await
+        .unwrap();
     let queue = susurro::queue::Queue::new(pool.clone(), Duration::from_secs(30));
     let audio_dir = dir.path().join("audio");
     std::fs::create_dir_all(&audio_dir).unwrap();
@@ -148,7 +146,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let retention = susurro::retention::Retention {
         pool: pool.clone(),
         queue,
-        audio: susurro::storage::AudioStore::new(audio_dir),
+        audio: susurro::storage::AudioStore::local(audio_dir),
         audio_retention: Duration::from_secs(24 * 3600),
         job_retention: (
             Duration::from_secs(7 * 86_400),
@@ -159,8 +157,8 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(retention.run(Duration::from_millis(50), stop.clone()));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let status = |pool: sqlx::SqlitePool, id: susurro::store::events::EventId| async move {
-        sqlx::query_scalar::<_, String>("select status from events where id = ?")
+    let status = |pool: susurro::store::Pool, id: susurro::store::events::EventId| async move {
+        sqlx::query_scalar::<_, String>("select status from events where id = $1")
             .bind(id.to_string())
             .fetch_one(&pool)
             .await

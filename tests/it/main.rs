@@ -1,5 +1,5 @@
 //! The integration tests, as one binary (one link of whisper.cpp): real
-//! SQLite files, real HTTP over sockets, real models, real and generated
+//! SQLite files (and, under scripts/with-pg-s3, a real PostgreSQL and S3 server), real HTTP over sockets, real models, real and generated
 //! speech. `common` holds the shared helpers.
 
 mod common;
@@ -7,6 +7,7 @@ mod common;
 mod apidoc;
 mod audio;
 mod cli;
+mod cluster;
 mod crash;
 mod e2e;
 mod fuzzed;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use susurro::queue::*;
 
 async fn open(path: &std::path::Path, lease: Duration) -> Queue {
-    let pool = susurro::store::connect(&format!("sqlite://{}", path.display()))
+    let pool = susurro::store::connect(&crate::common::backend::database_url_of_file(path))
         .await
         .unwrap();
     sqlx::query(
-        "create table if not exists effects (job_id integer not null, worker text not null)",
+        "create table if not exists effects (job_id bigint not null, worker text not null)",
     )
     .execute(&pool)
     .await
@@ -45,7 +45,7 @@ impl Handler for Effect {
                 .begin()
                 .await
                 .map_err(|e| JobError::retryable(e.to_string()))?;
-            sqlx::query("insert into effects (job_id, worker) values (?, ?)")
+            sqlx::query("insert into effects (job_id, worker) values ($1, $2)")
                 .bind(job.id)
                 .bind(&worker)
                 .execute(&mut *tx)
@@ -168,12 +168,15 @@ async fn exactly_once_across_tasks_and_processes() {
         (N, N),
         "every job's effect exactly once"
     );
-    let processes: i64 = sqlx::query_scalar(
-        "select count(distinct substr(worker, 1, instr(worker, '-'))) from effects",
-    )
-    .fetch_one(q.pool())
-    .await
-    .unwrap();
+    let workers: Vec<String> = sqlx::query_scalar("select distinct worker from effects")
+        .fetch_all(q.pool())
+        .await
+        .unwrap();
+    let processes = workers
+        .iter()
+        .map(|w| w.split('-').next().unwrap_or(w))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     assert!(
         processes >= 2,
         "work was shared between processes ({processes})"

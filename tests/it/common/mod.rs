@@ -2,6 +2,7 @@
 //! generated with espeak-ng otherwise), and a real server on port 0.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod fileserver;
 pub mod process;
 pub mod server;

@@ -35,6 +35,9 @@ pub fn command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
         .env("JOB_LEASE_SECONDS", "2")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    for (k, v) in super::backend::env(data) {
+        cmd.env(k, v);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -37,6 +37,9 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
         ("WORKER_POLL_INTERVAL_MS".into(), "200".into()),
         ("SHUTDOWN_GRACE_SECONDS".into(), "20".into()),
     ];
+    for (k, v) in super::backend::env(data_dir) {
+        vars.push((k.into(), v));
+    }
     for (k, v) in extra {
         vars.retain(|(kk, _)| kk != k);
         vars.push((k.to_string(), v.to_string()));
