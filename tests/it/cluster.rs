@@ -145,6 +145,12 @@ async fn two_nodes_one_killed_mid_transcription_transcribe_every_upload_exactly_
             .unwrap();
     assert!(rescued >= 1, "the killed node's job was rescued and rerun");
 
+    // Stats are the cluster's: node B counts the jobs node A completed too.
+    let q = get(&client, format!("{b}/api/admin/queue")).await;
+    assert_eq!(q["counts"]["stt"]["completed"], 20, "{q}");
+    let t = get(&client, format!("{b}/api/admin/transcripts")).await;
+    assert_eq!(t["count"], 20, "{t}");
+
     // No audio left in the bucket (AUDIO_RETENTION_HOURS=0), after a purge too.
     let r = client
         .post(format!("{b}/api/admin/purge-transcripts"))

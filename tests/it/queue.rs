@@ -657,3 +657,39 @@ async fn batch_complete_reports_lost_leases() {
     assert_eq!(lost, vec![jobs[3].lease.clone()]);
     assert_eq!(q.stats().await.unwrap().counts["extract"]["completed"], 9);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/with-pg-s3 (run by scripts/test)"]
+async fn an_idle_node_wakes_on_notify_long_before_its_poll() {
+    crate::common::backend::require_postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db");
+    // Two nodes: separate pools on one database; the worker polls hourly.
+    let producer = open(&db, Duration::from_secs(30)).await;
+    let worker = open(&db, Duration::from_secs(30)).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let listen = worker.listen(stop.clone()).expect("PostgreSQL listens");
+    let runner = Runner::new(
+        worker.clone(),
+        Arc::new(Effect {
+            worker: "idle".into(),
+        }),
+    )
+    .poll_interval(Duration::from_secs(3600))
+    .spawn();
+    // Let the runner's first claim find nothing and go idle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start = Instant::now();
+    let id = producer
+        .enqueue(JobKind::Extract, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    wait_state(&producer, id, JobState::Completed).await;
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "woken by NOTIFY, not by the hourly poll"
+    );
+    runner.shutdown(Duration::from_secs(5)).await;
+    stop.cancel();
+    listen.await.unwrap();
+}
