@@ -88,7 +88,7 @@ impl App {
         Ok(Self {
             listener,
             cleanup,
-            node: node.clone().spawn(stop.clone()),
+            node: node.clone().start(stop.clone()).await?,
             listen,
             stop,
             state: AppState {

@@ -16,8 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Rows of nodes silent this long are deleted by the others.
+/// Rows of nodes silent this long are deleted by the others…
 const FORGET_AFTER_MS: i64 = 3_600_000;
+/// … every this many beats.
+const FORGET_EVERY_BEATS: u64 = 30;
 
 /// This node.
 pub struct Node {
@@ -188,16 +190,18 @@ impl Node {
         });
     }
 
-    /// Registers, then beats every interval until `stop`; the row is
-    /// removed at the end.
-    pub fn spawn(self: Arc<Self>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            if let Err(e) = self.register().await {
-                tracing::warn!(error = %e, "could not register the node");
-            }
+    /// Registers (before the API serves, so that its worker state is the
+    /// one admins change), then beats every interval until `stop`; the row
+    /// is removed at the end.
+    pub async fn start(
+        self: Arc<Self>,
+        stop: CancellationToken,
+    ) -> Result<tokio::task::JoinHandle<()>, sqlx::Error> {
+        self.register().await?;
+        Ok(tokio::spawn(async move {
             let mut tick = tokio::time::interval(self.interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
+            for beat in 0u64.. {
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = tick.tick() => {}
@@ -205,12 +209,17 @@ impl Node {
                 if let Err(e) = self.beat().await {
                     tracing::warn!(error = %e, "node heartbeat failed");
                 }
+                if beat % FORGET_EVERY_BEATS == 0 {
+                    let stale = crate::clock::now_ms() - FORGET_AFTER_MS;
+                    if let Err(e) = cluster::forget_stale(&self.pool, stale).await {
+                        tracing::warn!(error = %e, "could not remove dead nodes' rows");
+                    }
+                }
             }
-            let stale = crate::clock::now_ms() - FORGET_AFTER_MS;
-            if let Err(e) = cluster::forget(&self.pool, &self.id, stale).await {
+            if let Err(e) = cluster::leave(&self.pool, &self.id).await {
                 tracing::warn!(error = %e, "could not remove the node's row");
             }
-        })
+        }))
     }
 
     /// Stops or starts workers here, or on every node: the wish is stored

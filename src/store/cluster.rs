@@ -104,12 +104,20 @@ pub async fn set_workers(
     Ok(r.rows_affected())
 }
 
-/// Removes a node's row (clean shutdown) and rows whose heartbeat stopped
-/// before `stale_before`.
-pub async fn forget(pool: &Pool, id: &str, stale_before: i64) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("delete from nodes where id = $1 or heartbeat_at < $2")
+/// Removes a node's row (at its clean shutdown).
+pub async fn leave(pool: &Pool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from nodes where id = $1")
         .bind(id)
-        .bind(stale_before)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Removes the rows of nodes whose heartbeat stopped before `before` (nodes
+/// that died without leaving).
+pub async fn forget_stale(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("delete from nodes where heartbeat_at < $1")
+        .bind(before)
         .execute(pool)
         .await?;
     Ok(r.rows_affected())

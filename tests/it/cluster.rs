@@ -221,14 +221,22 @@ async fn a_model_swap_on_one_node_reaches_the_other() {
         },
     )
     .await;
-    let (_, nodes) = b.get_json("/api/admin/nodes").await;
-    let models: Vec<&Value> = nodes["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| &n["model"])
-        .collect();
-    assert_eq!(models, [&json!("base"), &json!("base")], "{nodes}");
+    // Both report it at their next heartbeat.
+    wait_for(
+        "both nodes to report base",
+        Duration::from_secs(10),
+        async || {
+            let (_, nodes) = b.get_json("/api/admin/nodes").await;
+            let models: Vec<&Value> = nodes["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| &n["model"])
+                .collect();
+            models == [&json!("base"), &json!("base")]
+        },
+    )
+    .await;
 
     // New jobs on B use it.
     a.post_json("/api/admin/workers/stop", &json!({})).await;
