@@ -182,17 +182,24 @@ async fn two_nodes_one_killed_mid_transcription_transcribe_every_upload_exactly_
     node_b.wait().unwrap();
 }
 
-/// Two in-process nodes on the shared database and bucket.
-async fn two_nodes(cluster: &Path, a: &Path, b: &Path) -> (TestApp, TestApp) {
+/// Two in-process nodes on the shared database and bucket; `b_extra` adds
+/// settings of node B.
+async fn two_nodes(
+    cluster: &Path,
+    a: &Path,
+    b: &Path,
+    b_extra: &[(&str, &str)],
+) -> (TestApp, TestApp) {
     let shared = shared(cluster);
     let extra: Vec<(&str, &str)> = shared
         .iter()
         .map(|(k, v)| (*k, v.as_str()))
         .chain([("CLUSTER_SYNC_INTERVAL_MS", "200")])
         .collect();
+    let with_b: Vec<(&str, &str)> = extra.iter().chain(b_extra).copied().collect();
     (
         TestApp::start(settings(a, &extra)).await,
-        TestApp::start(settings(b, &extra)).await,
+        TestApp::start(settings(b, &with_b)).await,
     )
 }
 
@@ -200,12 +207,33 @@ async fn two_nodes(cluster: &Path, a: &Path, b: &Path) -> (TestApp, TestApp) {
 #[ignore = "needs PostgreSQL and S3: scripts/with-pg-s3 (run by scripts/test)"]
 async fn a_model_swap_on_one_node_reaches_the_other() {
     require_postgres();
-    require_model("tiny.en");
-    require_model("base");
+    let tiny = require_model("tiny.en");
+    let base = require_model("base");
     let (_c, cluster) = temp_data();
     let (_a, data_a) = temp_data();
     let (_b, data_b) = temp_data();
-    let (a, b) = two_nodes(&cluster, &data_a, &data_b).await;
+    // Node B has only tiny.en; its catalog offers base from a local server.
+    let b_models = data_b.join("models");
+    std::fs::create_dir_all(&b_models).unwrap();
+    std::os::unix::fs::symlink(&tiny, b_models.join("ggml-tiny.en.bin")).unwrap();
+    let server = crate::common::fileserver::FileServer::start().await;
+    let bytes = std::fs::read(&base).unwrap();
+    let sha1 = crate::common::fileserver::sha1_hex(&bytes);
+    server.put("ggml-base.bin", bytes);
+    let catalog = data_b.join("catalog.json");
+    let entry =
+        json!([{ "name": "base", "url": format!("{}/ggml-base.bin", server.base), "sha1": sha1 }]);
+    std::fs::write(&catalog, entry.to_string()).unwrap();
+    let (a, b) = two_nodes(
+        &cluster,
+        &data_a,
+        &data_b,
+        &[
+            ("WHISPER_MODELS_DIR", b_models.to_str().unwrap()),
+            ("WHISPER_MODELS_CATALOG", catalog.to_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(b.state.engine.active().as_str(), "tiny.en");
 
     let (s, body) = a
@@ -221,6 +249,10 @@ async fn a_model_swap_on_one_node_reaches_the_other() {
         },
     )
     .await;
+    assert!(
+        b_models.join("ggml-base.bin").is_file(),
+        "node B downloaded the model it lacked"
+    );
     // Both report it at their next heartbeat.
     wait_for(
         "both nodes to report base",
@@ -271,7 +303,7 @@ async fn workers_stop_and_start_on_the_node_asked_or_on_all() {
     let (_c, cluster) = temp_data();
     let (_a, data_a) = temp_data();
     let (_b, data_b) = temp_data();
-    let (a, b) = two_nodes(&cluster, &data_a, &data_b).await;
+    let (a, b) = two_nodes(&cluster, &data_a, &data_b, &[]).await;
     let running = async |n: &TestApp| n.get_json("/api/admin/workers").await.1["running"] == true;
 
     // Node scope: only A stops.
