@@ -411,3 +411,63 @@ async fn the_orphan_sweep_and_the_purge_delete_in_the_bucket() {
     assert_eq!(report.bytes_freed, 20 << 20);
     assert_eq!(backend::stored_audio(&dir).await, ["kept.upload"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and S3: scripts/with-pg-s3 (run by scripts/test)"]
+async fn the_nodes_ride_out_a_postgresql_restart() {
+    require_postgres();
+    require_model("tiny.en");
+    let Ok(pg_ctl) = std::env::var("TEST_PG_CTL") else {
+        eprintln!(
+            "skipped: TEST_DATABASE_URL is a server of your own (no TEST_PG_CTL to restart it)"
+        );
+        return;
+    };
+    let (_c, cluster) = temp_data();
+    let (_a, data_a) = temp_data();
+    let (_b, data_b) = temp_data();
+    let shared = shared(&cluster);
+    let on = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        shared
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(extra.iter().copied())
+            .collect()
+    };
+    // A works and polls hourly: only a NOTIFY from B's uploads wakes it in time.
+    let a = TestApp::start(settings(
+        &data_a,
+        &on(&[("WORKER_POLL_INTERVAL_MS", "3600000")]),
+    ))
+    .await;
+    let b = TestApp::start(settings(&data_b, &on(&[]))).await;
+    b.state.runner.stop();
+    let transcribe_via_b = async || {
+        let (s, up) = b.upload(&jfk_wav(), &[]).await;
+        assert_eq!(s, 202, "{up}");
+        let ev = a
+            .wait_event(up["id"].as_str().unwrap(), Duration::from_secs(60), |e| {
+                e["status"] == "transcribed"
+            })
+            .await;
+        assert_says(JFK, ev["transcript"]["text"].as_str().unwrap());
+    };
+    transcribe_via_b().await;
+
+    let restart = std::process::Command::new("sh")
+        .args(["-c", &format!("{pg_ctl} -m fast -w restart >/dev/null")])
+        .status()
+        .unwrap();
+    assert!(restart.success(), "pg_ctl restart");
+
+    // Both pools reconnect; A's listener reconnects and is woken again.
+    transcribe_via_b().await;
+    let (s, nodes) = b.get_json("/api/admin/nodes").await;
+    assert_eq!(
+        (s.as_u16(), nodes["nodes"].as_array().unwrap().len()),
+        (200, 2),
+        "{nodes}"
+    );
+    a.stop().await;
+    b.stop().await;
+}
