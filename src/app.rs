@@ -194,13 +194,10 @@ fn node(
     ))
 }
 
-/// The audio store, with its local folders created.
+/// The audio store, with its local folder created.
 fn audio_store(settings: &Settings) -> anyhow::Result<AudioStore> {
     let audio = settings.audio_store()?;
     audio.create_dirs()?;
-    if let Some(dir) = audio.local_dir() {
-        std::fs::create_dir_all(dir)?;
-    }
     Ok(audio)
 }
 

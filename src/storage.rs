@@ -103,7 +103,8 @@ impl AudioStore {
         })
     }
 
-    /// Creates the local folders it needs.
+    /// Creates its local folder (the audio folder itself, or the staging
+    /// folder of a bucket).
     pub fn create_dirs(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.staging)
     }

@@ -164,13 +164,14 @@ impl SttWorker {
             .audio_path
             .as_deref()
             .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
+        // Settings first: a job that cannot run does not download its audio.
+        let (model, language, settings) = self.request_settings(ev).await?;
         let local = self.audio.fetch(name).await.map_err(|e| match e {
             StorageError::Object(object_store::Error::NotFound { .. }) => {
                 JobError::permanent("the event's audio file is gone")
             }
             e => JobError::retryable(e.to_string()),
         })?;
-        let (model, language, settings) = self.request_settings(ev).await?;
         let abort = Arc::new(AtomicBool::new(false));
         let watcher = {
             let (abort, cancel) = (abort.clone(), ctx.cancel.clone());

@@ -1,5 +1,6 @@
-//! The durable job queue on SQLite: enqueue, atomic claim with leases,
-//! heartbeat, complete, fail with backoff, cancel, rescue, prune and stats.
+//! The durable job queue on SQLite or PostgreSQL: enqueue, atomic claim
+//! with leases, heartbeat, complete, fail with backoff, cancel, rescue,
+//! prune, stats, and wake-ups across nodes (`listen.rs`).
 //!
 //! All of the queue's SQL lives in this folder. Every write made on behalf of
 //! a running job is conditional on `state = 'running'` and the job's lease

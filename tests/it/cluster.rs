@@ -74,19 +74,7 @@ async fn two_nodes_one_killed_mid_transcription_transcribe_every_upload_exactly_
     let mut ids = Vec::new();
     for i in 0..20 {
         let base = if i % 2 == 0 { &a } else { &b };
-        let form = reqwest::multipart::Form::new().part(
-            "audio",
-            reqwest::multipart::Part::bytes(audio.clone()).file_name("jfk.wav"),
-        );
-        let r = client
-            .post(format!("{base}/api/events"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
-        let body: Value = r.json().await.unwrap();
-        ids.push(body["id"].as_str().unwrap().to_string());
+        ids.push(process::upload(&client, base, &audio, "jfk.wav").await);
     }
 
     // Kill node A while it transcribes.
@@ -374,23 +362,9 @@ async fn the_orphan_sweep_and_the_purge_delete_in_the_bucket() {
     let fetched = store.fetch("orphan.upload").await.unwrap();
     assert_eq!(std::fs::metadata(&fetched.path).unwrap().len(), 20 << 20);
     drop(fetched);
-    susurro::store::events::create(
-        &queue,
-        &susurro::store::events::NewEvent {
-            audio_path: "kept.upload".into(),
-            audio_bytes: 1000,
-            language: None,
-            prompt: None,
-            model: None,
-            container: None,
-            codec: None,
-            priority: None,
-            task: susurro::store::events::Task::Transcribe,
-            vad: None,
-        },
-    )
-    .await
-    .unwrap();
+    susurro::store::events::create(&queue, &new_event("kept.upload", 1000))
+        .await
+        .unwrap();
     let retention = |ahead_ms: i64| susurro::retention::Retention {
         pool: pool.clone(),
         queue: queue.clone(),

@@ -28,19 +28,7 @@ async fn sigkill_mid_transcription_loses_nothing_and_duplicates_nothing() {
     let audio = std::fs::read(jfk_wav()).unwrap();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let form = reqwest::multipart::Form::new().part(
-            "audio",
-            reqwest::multipart::Part::bytes(audio.clone()).file_name("jfk.wav"),
-        );
-        let r = client
-            .post(format!("{base}/api/events"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
-        let v: serde_json::Value = r.json().await.unwrap();
-        ids.push(v["id"].as_str().unwrap().to_string());
+        ids.push(process::upload(&client, &base, &audio, "jfk.wav").await);
     }
     // Kill as soon as a transcription is under way.
     let start = Instant::now();

@@ -107,23 +107,9 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     std::fs::create_dir_all(&audio_dir).unwrap();
     let audio = audio_dir.join("a.upload");
     std::fs::write(&audio, vec![1u8; 1000]).unwrap();
-    let id = susurro::store::events::create(
-        &queue,
-        &susurro::store::events::NewEvent {
-            audio_path: audio.to_string_lossy().into_owned(),
-            audio_bytes: 1000,
-            language: None,
-            prompt: None,
-            model: None,
-            container: None,
-            codec: None,
-            priority: None,
-            task: susurro::store::events::Task::Transcribe,
-            vad: None,
-        },
-    )
-    .await
-    .unwrap();
+    let id = susurro::store::events::create(&queue, &new_event(&audio.to_string_lossy(), 1000))
+        .await
+        .unwrap();
     let t = susurro::stt::Transcription {
         text: "hola".into(),
         language: Some("es".into()),

@@ -140,19 +140,7 @@ async fn service_memory_is_flat_over_hundreds_of_jobs() {
     for target in [50, 300] {
         let mut ids = Vec::new();
         while done + ids.len() < target {
-            let form = reqwest::multipart::Form::new().part(
-                "audio",
-                reqwest::multipart::Part::bytes(clip.clone()).file_name("n.wav"),
-            );
-            let r = client
-                .post(format!("{base}/api/events"))
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 202);
-            let v: serde_json::Value = r.json().await.unwrap();
-            ids.push(v["id"].as_str().unwrap().to_string());
+            ids.push(crate::common::process::upload(&client, &base, &clip, "n.wav").await);
         }
         let start = Instant::now();
         for id in &ids {

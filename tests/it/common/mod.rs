@@ -15,6 +15,22 @@ use std::sync::OnceLock;
 pub const JFK: &str =
     "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
+/// A queued event's row for `audio_path` with default settings.
+pub fn new_event(audio_path: &str, audio_bytes: i64) -> susurro::store::events::NewEvent {
+    susurro::store::events::NewEvent {
+        audio_path: audio_path.into(),
+        audio_bytes,
+        language: None,
+        prompt: None,
+        model: None,
+        container: None,
+        codec: None,
+        priority: None,
+        task: susurro::store::events::Task::Transcribe,
+        vad: None,
+    }
+}
+
 /// A model name (the test's own, known valid).
 pub fn name(n: &str) -> susurro::model_name::ModelName {
     susurro::model_name::ModelName::parse(n).unwrap()

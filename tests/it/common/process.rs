@@ -56,6 +56,24 @@ pub async fn wait_up(client: &reqwest::Client, base: &str) {
     }
 }
 
+/// Uploads `audio` to `POST {base}/api/events`; expects 202 and returns
+/// the event id.
+pub async fn upload(client: &reqwest::Client, base: &str, audio: &[u8], name: &str) -> String {
+    let form = reqwest::multipart::Form::new().part(
+        "audio",
+        reqwest::multipart::Part::bytes(audio.to_vec()).file_name(name.to_string()),
+    );
+    let r = client
+        .post(format!("{base}/api/events"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
 /// An event as the API shows it.
 pub async fn event(client: &reqwest::Client, base: &str, id: &str) -> serde_json::Value {
     client
