@@ -122,7 +122,7 @@ pub struct SettingsArgs {
     )]
     pub models_dir: Option<PathBuf>,
     /// The active model at start.
-    #[arg(id = "WHISPER_MODEL", long = "whisper-model", env = "WHISPER_MODEL", value_name = "WHISPER_MODEL", default_value = "base", value_parser = model_name, global = true)]
+    #[arg(id = "WHISPER_MODEL", long = "whisper-model", env = "WHISPER_MODEL", value_name = "WHISPER_MODEL", default_value = "base-q8_0", value_parser = model_name, global = true)]
     pub model: ModelName,
     /// Where catalog models are downloaded from.
     #[arg(id = "WHISPER_MODELS_BASE_URL", long = "whisper-models-base-url", env = "WHISPER_MODELS_BASE_URL", value_name = "WHISPER_MODELS_BASE_URL", default_value = crate::models::catalog::DEFAULT_BASE_URL, value_parser = http_url, global = true)]

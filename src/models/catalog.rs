@@ -42,6 +42,15 @@ const BUILTIN: &[(&str, &str, u64)] = &[
     ),
 ];
 
+/// whisper.cpp's quantized models that susurro recommends, with the SHA-256
+/// and exact size of the published files (whisper.cpp's README lists SHA-1s
+/// only for the f16 files): base q8_0 is the default model.
+const BUILTIN_SHA256: &[(&str, &str, u64)] = &[(
+    "base-q8_0",
+    "c577b9a86e7e048a0b7eada054f4dd79a56bbfa911fbdacf900ac5b567cbb7d9",
+    81_768_585,
+)];
+
 /// whisper.cpp's Silero VAD model in ggml form, as its VAD repository
 /// publishes it (the SHA-256 is the published one; no SHA-1 is published).
 pub const VAD_MODEL: &str = crate::stt::vad::CATALOG_VAD_MODEL;
@@ -154,6 +163,19 @@ impl Catalog {
                 },
             );
         }
+        for (name, sha256, size) in BUILTIN_SHA256 {
+            let name = ModelName::parse(name).map_err(|e| e.to_string())?;
+            entries.insert(
+                name.to_string(),
+                CatalogEntry {
+                    url: format!("{base}/{}", name.file_name()),
+                    name,
+                    digest: Digest::Sha256(sha256.to_string()),
+                    size: Some(*size),
+                    approx_mb: Some(size >> 20),
+                },
+            );
+        }
         entries.insert(
             VAD_MODEL.to_string(),
             CatalogEntry {
@@ -227,7 +249,11 @@ mod tests {
             base.digest,
             Digest::Sha1("465707469ff3a37a2b9b8d8f89f2f99de7299dac".into())
         );
-        assert_eq!(c.entries().count(), 13);
+        let q8 = c.get("base-q8_0").unwrap();
+        assert_eq!(q8.url, format!("{DEFAULT_BASE_URL}/ggml-base-q8_0.bin"));
+        assert_eq!(q8.digest.algo(), "sha256");
+        assert_eq!(q8.size, Some(81_768_585));
+        assert_eq!(c.entries().count(), 14);
         assert_eq!(c.get(VAD_MODEL).unwrap().digest.algo(), "sha256");
 
         let dir = tempfile::tempdir().unwrap();

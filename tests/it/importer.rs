@@ -518,11 +518,19 @@ fn q8_0_tiny_en_is_smaller_and_still_right() {
     assert_says(JFK, &t.text);
 }
 
+/// The f16 base and the 8-bit one (the default model; on a CPU with AMX its
+/// matrix products run on the AMX kernels, vendor/whisper-rs-sys/SUSURRO.md).
 #[test]
 fn imported_base_transcribes_jfk_and_detects_spanish() {
-    require_model("base");
-    let t = transcribe(&models_dir(), "base", &jfk_mp3(), "auto");
-    assert_eq!(t.language.as_deref(), Some("en"));
+    for name in ["base", "base-q8_0"] {
+        require_model(name);
+        base_transcribes_jfk_and_detects_spanish(name);
+    }
+}
+
+fn base_transcribes_jfk_and_detects_spanish(name: &str) {
+    let t = transcribe(&models_dir(), name, &jfk_mp3(), "auto");
+    assert_eq!(t.language.as_deref(), Some("en"), "{name}");
     assert_says(JFK, &t.text);
 
     // Real Spanish speech from ../shared/eval/es when present (needs ../shared);
@@ -534,11 +542,11 @@ fn imported_base_transcribes_jfk_and_detects_spanish() {
             "es",
         ),
     };
-    let t = transcribe(&models_dir(), "base", &spanish, "auto");
-    assert_eq!(t.language.as_deref(), Some("es"), "{}", t.text);
+    let t = transcribe(&models_dir(), name, &spanish, "auto");
+    assert_eq!(t.language.as_deref(), Some("es"), "{name}: {}", t.text);
     if shared_dir().is_some() {
         let reference = "Las arenas son blanquecinas de grano medio y tiene muy poca asistencia.";
-        assert!(wer(reference, &t.text) < 0.5, "{}", t.text);
+        assert!(wer(reference, &t.text) < 0.5, "{name}: {}", t.text);
     }
 }
 
