@@ -13,6 +13,7 @@ mod e2e;
 mod fuzzed;
 mod hostile;
 mod importer;
+mod kernels;
 mod layout;
 mod lifecycle;
 mod malformed;

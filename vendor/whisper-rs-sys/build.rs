@@ -101,13 +101,21 @@ fn main() {
     }
 
     println!("cargo:rerun-if-changed=wrapper.h");
+    // susurro: the vendored whisper.cpp sources are edited here, rebuild on change.
+    println!("cargo:rerun-if-changed=whisper.cpp");
 
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let whisper_root = out.join("whisper.cpp");
 
-    if !whisper_root.exists() {
+    // susurro: copy on every run (the script reruns only when the sources
+    // change), so that an edited source reaches the build.
+    {
         std::fs::create_dir_all(&whisper_root).unwrap();
-        fs_extra::dir::copy("./whisper.cpp", &out, &Default::default()).unwrap_or_else(|e| {
+        let opts = fs_extra::dir::CopyOptions {
+            overwrite: true,
+            ..Default::default()
+        };
+        fs_extra::dir::copy("./whisper.cpp", &out, &opts).unwrap_or_else(|e| {
             panic!(
                 "Failed to copy whisper sources into {}: {}",
                 whisper_root.display(),

@@ -138,6 +138,16 @@ static size_t ggml_backend_amx_buffer_type_get_alignment(ggml_backend_buffer_typ
     GGML_UNUSED(buft);
 }
 
+// susurro: which weight types and inner sizes K go to the AMX kernels.
+static bool susurro_amx_takes(enum ggml_type type, int64_t K) {
+    switch (type) {
+        case GGML_TYPE_Q8_0: return K % (TILE_K * 2) == 0;
+        case GGML_TYPE_Q4_0:
+        case GGML_TYPE_Q4_1: return false;
+        default:             return K % (TILE_K * 2 * 32) == 0; // upstream's rule
+    }
+}
+
 namespace ggml::cpu::amx {
 class extra_buffer_type : ggml::cpu::extra_buffer_type {
     bool supports_op(ggml_backend_dev_t, const struct ggml_tensor * op) override {
@@ -149,12 +159,12 @@ class extra_buffer_type : ggml::cpu::extra_buffer_type {
         if (op->op == GGML_OP_MUL_MAT && is_contiguous_2d(op->src[0]) &&  // src0 must be contiguous
             is_contiguous_2d(op->src[1]) &&                               // src1 must be contiguous
             op->src[0]->buffer && op->src[0]->buffer->buft == ggml_backend_amx_buffer_type() &&
-            // susurro: the AMX kernels of the 32-wide block types (Q4_0, Q4_1,
-            // Q8_0) take any whole number of TILE_K blocks, so they only need
-            // K % 64; upstream's K % 2048 (there for the 256-wide K-quants)
-            // kept Whisper's K = 384/512/768 layers off AMX. See
-            // vendor/whisper-rs-sys/SUSURRO.md.
-            op->src[0]->ne[0] % (TILE_K * 2 * (ggml_blck_size(op->src[0]->type) == TILE_K ? 1 : 32)) == 0 &&
+            // susurro: Q8_0 on AMX for any K that is a multiple of 64 (upstream:
+            // 2048, which kept Whisper's K = 384/512/768/1024 layers off AMX);
+            // Q4_0 and Q4_1 never (their AMX tile kernel gives wrong products
+            // for 32 rows or more); the other types as upstream. Both measured
+            // against the plain CPU kernels: vendor/whisper-rs-sys/SUSURRO.md.
+            susurro_amx_takes(op->src[0]->type, op->src[0]->ne[0]) &&
             op->ne[0] % (TILE_N * 2) == 0 &&                              // out_features is 32x
             (qtype_has_amx_kernels(op->src[0]->type) || (op->src[0]->type == GGML_TYPE_F16))) {
             // src1 must be host buffer

@@ -1,0 +1,188 @@
+//! ggml's matrix products, as whisper.cpp places Whisper's weights: every
+//! extra CPU buffer type (AMX on CPUs that have it, the repacking one) that
+//! accepts a weight of Whisper's sizes must give the same products as the
+//! plain CPU kernels. This guards the one change in vendor/whisper-rs-sys
+//! (8-bit weights on AMX for all of Whisper's layer sizes) and its
+//! exclusion of Q4_0/Q4_1, whose AMX kernel gave wrong products on the
+//! project's Xeons.
+
+use std::ffi::{c_void, CStr};
+use whisper_rs_sys as g;
+
+struct Cpu {
+    backend: g::ggml_backend_t,
+    dev: g::ggml_backend_dev_t,
+    extra: Vec<(String, g::ggml_backend_buffer_type_t)>,
+}
+
+fn cpu() -> Cpu {
+    // SAFETY: plain ggml calls on the CPU backend; the extra buffer type list
+    // is null-terminated and static.
+    unsafe {
+        let backend = g::ggml_backend_cpu_init();
+        g::ggml_backend_cpu_set_n_threads(backend, 2);
+        let dev = g::ggml_backend_get_device(backend);
+        let reg = g::ggml_backend_dev_backend_reg(dev);
+        let f =
+            g::ggml_backend_reg_get_proc_address(reg, c"ggml_backend_dev_get_extra_bufts".as_ptr());
+        let get: g::ggml_backend_dev_get_extra_bufts_t = std::mem::transmute(f);
+        let mut extra = Vec::new();
+        let mut p = get.expect("the CPU backend lists its extra buffer types")(dev);
+        while !p.is_null() && !(*p).is_null() {
+            let name = CStr::from_ptr(g::ggml_backend_buft_name(*p));
+            extra.push((name.to_string_lossy().into_owned(), *p));
+            p = p.add(1);
+        }
+        Cpu {
+            backend,
+            dev,
+            extra,
+        }
+    }
+}
+
+/// `w` ([n][k], quantized to `ty`) times `x` ([m][k]) with the weight in
+/// `buft`: `None` when the CPU backend would not run that product with the
+/// weight there (so whisper.cpp would not place it there).
+fn product(
+    cpu: &Cpu,
+    buft: g::ggml_backend_buffer_type_t,
+    ty: g::ggml_type,
+    k: usize,
+    n: usize,
+    x: &[f32],
+    w: &[f32],
+) -> Option<Vec<f32>> {
+    let m = x.len() / k;
+    let params = g::ggml_init_params {
+        mem_size: 1 << 20,
+        mem_buffer: std::ptr::null_mut(),
+        no_alloc: true,
+    };
+    // SAFETY: tensors live in contexts and buffers freed at the end; sizes
+    // come from ggml (row size of the type) and the vectors' own lengths.
+    unsafe {
+        let wctx = g::ggml_init(params);
+        let wt = g::ggml_new_tensor_2d(wctx, ty, k as i64, n as i64);
+        let wbuf = g::ggml_backend_alloc_ctx_tensors_from_buft(wctx, buft);
+        let ctx = g::ggml_init(params);
+        let xt = g::ggml_new_tensor_2d(ctx, g::ggml_type_GGML_TYPE_F32, k as i64, m as i64);
+        let y = g::ggml_mul_mat(ctx, wt, xt);
+        let mut out = None;
+        if g::ggml_backend_dev_supports_op(cpu.dev, y) {
+            let mut q = vec![0u8; g::ggml_row_size(ty, k as i64) * n];
+            g::ggml_quantize_chunk(
+                ty,
+                w.as_ptr(),
+                q.as_mut_ptr() as *mut c_void,
+                0,
+                n as i64,
+                k as i64,
+                std::ptr::null(),
+            );
+            g::ggml_backend_tensor_set(wt, q.as_ptr() as *const c_void, 0, q.len());
+            let gf = g::ggml_new_graph(ctx);
+            g::ggml_build_forward_expand(gf, y);
+            let ga = g::ggml_gallocr_new(g::ggml_backend_get_default_buffer_type(cpu.backend));
+            assert!(g::ggml_gallocr_alloc_graph(ga, gf));
+            g::ggml_backend_tensor_set(xt, x.as_ptr() as *const c_void, 0, x.len() * 4);
+            assert_eq!(
+                g::ggml_backend_graph_compute(cpu.backend, gf),
+                g::ggml_status_GGML_STATUS_SUCCESS
+            );
+            let mut v = vec![0f32; n * m];
+            g::ggml_backend_tensor_get(y, v.as_mut_ptr() as *mut c_void, 0, v.len() * 4);
+            g::ggml_gallocr_free(ga);
+            out = Some(v);
+        }
+        g::ggml_free(ctx);
+        g::ggml_backend_buffer_free(wbuf);
+        g::ggml_free(wctx);
+        out
+    }
+}
+
+fn name(ty: g::ggml_type) -> String {
+    // SAFETY: ggml returns a static C string for every type.
+    unsafe {
+        CStr::from_ptr(g::ggml_type_name(ty))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+#[test]
+fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
+    let cpu = cpu();
+    let plain = unsafe { g::ggml_backend_cpu_buffer_type() };
+    let names: Vec<&str> = cpu.extra.iter().map(|(n, _)| n.as_str()).collect();
+    eprintln!("extra CPU buffer types here: {names:?}");
+    // A fixed pseudo-random fill (xorshift), weights small as in Whisper.
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let types = [
+        g::ggml_type_GGML_TYPE_Q8_0,
+        g::ggml_type_GGML_TYPE_Q4_0,
+        g::ggml_type_GGML_TYPE_Q4_1,
+        g::ggml_type_GGML_TYPE_Q5_0,
+        g::ggml_type_GGML_TYPE_F16,
+    ];
+    let mut on_amx = Vec::new();
+    for ty in types {
+        // Whisper's inner sizes (tiny, base, small, medium and the MLP's 4x);
+        // 1 and 7 rows take the matrix-vector kernels, 32 and 100 the tiles.
+        for k in [384usize, 512, 768, 1024, 2048] {
+            for m in [1usize, 7, 32, 100] {
+                let n = 64;
+                let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
+                let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
+                let want = product(&cpu, plain, ty, k, n, &x, &w)
+                    .expect("the plain CPU buffer takes every product");
+                for (bname, buft) in &cpu.extra {
+                    let Some(got) = product(&cpu, *buft, ty, k, n, &x, &w) else {
+                        continue;
+                    };
+                    if bname == "AMX" {
+                        on_amx.push((name(ty), k));
+                    }
+                    let err: f64 = got
+                        .iter()
+                        .zip(&want)
+                        .map(|(a, b)| ((a - b) as f64).powi(2))
+                        .sum();
+                    let norm: f64 = want.iter().map(|b| (*b as f64).powi(2)).sum();
+                    let rel = (err / norm).sqrt();
+                    assert!(
+                        rel < 1e-3,
+                        "{} K={k} rows={m} on {bname}: relative error {rel:.2e}",
+                        name(ty)
+                    );
+                }
+            }
+        }
+    }
+    if names.contains(&"AMX") {
+        // The change this guards: 8-bit weights of every Whisper size on AMX,
+        // 4-bit ones nowhere on it.
+        for k in [384, 512, 768, 1024, 2048] {
+            assert!(
+                on_amx.contains(&("q8_0".to_string(), k)),
+                "q8_0 K={k} not on AMX: {on_amx:?}"
+            );
+        }
+        assert!(
+            !on_amx.iter().any(|(t, _)| t == "q4_0" || t == "q4_1"),
+            "{on_amx:?}"
+        );
+    } else {
+        eprintln!(
+            "this CPU has no AMX (or Linux refused it): only the other placements were checked"
+        );
+    }
+    unsafe { g::ggml_backend_free(cpu.backend) };
+}
