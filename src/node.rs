@@ -38,6 +38,10 @@ pub struct Node {
     /// The worker state last asked for in the database: a change of it is
     /// followed (a runner stopped in-process stays stopped until asked).
     wanted: Mutex<Option<WorkersWanted>>,
+    /// Held while the worker state is read and followed (a beat) or written
+    /// and applied (an admin request), so that a beat that read the state
+    /// just before a change cannot apply the old state after it.
+    workers_order: tokio::sync::Mutex<()>,
 }
 
 /// Which nodes an admin action reaches.
@@ -81,6 +85,7 @@ impl Node {
             following: AtomicBool::new(false),
             failed: Mutex::new(None),
             wanted: Mutex::new(None),
+            workers_order: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -125,9 +130,12 @@ impl Node {
     async fn beat(self: &Arc<Self>) -> Result<(), sqlx::Error> {
         let now = crate::clock::now_ms();
         let model = self.models.engine.active();
-        match cluster::heartbeat(&self.pool, &self.id, model.as_str(), now).await? {
-            None => self.register().await?,
-            Some(wanted) => self.apply(wanted),
+        {
+            let _order = self.workers_order.lock().await;
+            match cluster::heartbeat(&self.pool, &self.id, model.as_str(), now).await? {
+                None => self.register().await?,
+                Some(wanted) => self.apply(wanted),
+            }
         }
         if let Some(name) = Self::cluster_model(&self.pool).await? {
             self.follow(name);
@@ -230,6 +238,7 @@ impl Node {
         wanted: WorkersWanted,
     ) -> Result<u64, sqlx::Error> {
         let id = (scope == Scope::Node).then_some(self.id.as_str());
+        let _order = self.workers_order.lock().await;
         let n = cluster::set_workers(&self.pool, id, wanted).await?;
         *self.wanted.lock().unwrap_or_else(|e| e.into_inner()) = Some(wanted);
         match wanted {

@@ -598,6 +598,49 @@ async fn stopped_workers_claim_nothing_until_started() {
     runner.shutdown(Duration::from_secs(1)).await;
 }
 
+/// A job enqueued after `stop()` returned is not started, even by a claim
+/// that was already on its way to the database (here: waiting for a pooled
+/// connection, as the test holds them all and enqueues on one of them after
+/// the stop): a claim takes only jobs due when it started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_in_flight_when_workers_stop_takes_no_later_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let started = Arc::new(AtomicUsize::new(0));
+    let quick = Slow {
+        ms: 1,
+        started: started.clone(),
+        cancelled: Default::default(),
+        panic_on: None,
+    };
+    let mut held = Vec::new();
+    for _ in 0..q.pool().options().get_max_connections() {
+        held.push(q.pool().acquire().await.unwrap());
+    }
+    let runner = Runner::new(q.clone(), Arc::new(quick))
+        .poll_interval(Duration::from_millis(20))
+        .spawn();
+    // Its first claim is now waiting for a connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    runner.stop();
+    let id = Queue::enqueue_in(
+        &mut held[0],
+        JobKind::Stt,
+        &job(),
+        &EnqueueOptions::default(),
+    )
+    .await
+    .unwrap();
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (state, attempts, _) = q.job_state(id).await.unwrap();
+    assert_eq!((state, attempts), (JobState::Available, 0));
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    runner.start();
+    wait_state(&q, id, JobState::Completed).await;
+    runner.shutdown(Duration::from_secs(1)).await;
+}
+
 #[tokio::test]
 async fn stats_and_pruning() {
     let dir = tempfile::tempdir().unwrap();
