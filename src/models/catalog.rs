@@ -150,31 +150,25 @@ impl Catalog {
     pub fn load(base_url: &str, override_file: Option<&Path>) -> Result<Self, String> {
         let base = base_url.trim_end_matches('/');
         let mut entries = BTreeMap::new();
-        for (name, sha1, mb) in BUILTIN {
+        let published = |name: &str, digest: Digest, size: Option<u64>, mb: u64| {
             let name = ModelName::parse(name).map_err(|e| e.to_string())?;
-            entries.insert(
-                name.to_string(),
-                CatalogEntry {
-                    url: format!("{base}/{}", name.file_name()),
-                    name,
-                    digest: Digest::Sha1(sha1.to_string()),
-                    size: None,
-                    approx_mb: Some(*mb),
-                },
-            );
-        }
-        for (name, sha256, size) in BUILTIN_SHA256 {
-            let name = ModelName::parse(name).map_err(|e| e.to_string())?;
-            entries.insert(
-                name.to_string(),
-                CatalogEntry {
-                    url: format!("{base}/{}", name.file_name()),
-                    name,
-                    digest: Digest::Sha256(sha256.to_string()),
-                    size: Some(*size),
-                    approx_mb: Some(size >> 20),
-                },
-            );
+            Ok::<_, String>(CatalogEntry {
+                url: format!("{base}/{}", name.file_name()),
+                name,
+                digest,
+                size,
+                approx_mb: Some(mb),
+            })
+        };
+        let sha1 = BUILTIN
+            .iter()
+            .map(|(name, h, mb)| published(name, Digest::Sha1(h.to_string()), None, *mb));
+        let sha256 = BUILTIN_SHA256.iter().map(|(name, h, size)| {
+            published(name, Digest::Sha256(h.to_string()), Some(*size), size >> 20)
+        });
+        for entry in sha1.chain(sha256) {
+            let entry = entry?;
+            entries.insert(entry.name.to_string(), entry);
         }
         entries.insert(
             VAD_MODEL.to_string(),

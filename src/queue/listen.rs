@@ -53,10 +53,14 @@ impl Queue {
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return Ok(()),
-                n = listener.recv() => {
-                    n?;
-                    self.notify();
-                }
+                // Not `recv`: it reconnects silently and loses what was sent
+                // meanwhile; `try_recv` says `None` when the connection is
+                // lost, and the caller connects anew and wakes the runner
+                // once it listens again.
+                n = listener.try_recv() => match n? {
+                    Some(_) => self.notify(),
+                    None => return Err(sqlx::Error::Protocol("LISTEN connection closed".into())),
+                },
             }
         }
     }
