@@ -1,4 +1,4 @@
-//! Speech detection over real HTTP with the real base model: recordings
+//! Speech detection over real HTTP with the default model (base, 8-bit): recordings
 //! without speech (silence, noise, room tone, mains hum, synthetic music)
 //! give an empty transcript marked `no_speech`, in Spanish and with
 //! language detection; speech separated by a long pause comes back once
@@ -12,7 +12,7 @@ fn base_app_settings(data: &std::path::Path) -> susurro::config::Settings {
     settings(
         data,
         &[
-            ("WHISPER_MODEL", "base"),
+            ("WHISPER_MODEL", "base-q8_0"),
             ("WHISPER_LANGUAGE", "es"),
             ("WHISPER_THREADS", "2"),
             ("WORKER_MAX_CONCURRENT", "1"),
@@ -53,7 +53,7 @@ fn non_speech() -> Vec<(&'static str, PathBuf)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recordings_without_speech_give_an_empty_transcript() {
-    require_model("base");
+    require_model("base-q8_0");
     let (_tmp, data) = temp_data();
     let app = TestApp::start(base_app_settings(&data)).await;
     for (name, wav) in non_speech() {
@@ -72,7 +72,7 @@ async fn recordings_without_speech_give_an_empty_transcript() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn speech_around_a_long_pause_is_transcribed_once_each_on_its_own_time() {
-    require_model("base");
+    require_model("base-q8_0");
     // espeak-ng's Spanish, in words base hears back.
     let first = espeak_wav(
         "Buenos días a todos. Hoy revisamos el presupuesto del proyecto.",
@@ -124,7 +124,7 @@ async fn speech_around_a_long_pause_is_transcribed_once_each_on_its_own_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailing_silence_adds_nothing() {
-    require_model("base");
+    require_model("base-q8_0");
     let said = "La semana que viene terminamos el proyecto.";
     let note = espeak_wav(said, "es");
     let wav = sox(&[&note, &silence(40.0)], &[]);
@@ -154,13 +154,13 @@ async fn trailing_silence_adds_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_recordings_report_chunks_and_openai_chunking_strategy_is_accepted() {
-    require_model("base");
+    require_model("base-q8_0");
     let minute = repeated(&jfk_wav(), 6);
     let (_tmp, data) = temp_data();
     let app = TestApp::start(settings(
         &data,
         &[
-            ("WHISPER_MODEL", "base"),
+            ("WHISPER_MODEL", "base-q8_0"),
             ("WHISPER_LANGUAGE", "en"),
             ("WHISPER_THREADS", "2"),
             ("WORKER_MAX_CONCURRENT", "1"),
