@@ -43,8 +43,9 @@ const BUILTIN: &[(&str, &str, u64)] = &[
 ];
 
 /// whisper.cpp's quantized models that susurro recommends, with the SHA-256
-/// and exact size of the published files (whisper.cpp's README lists SHA-1s
-/// only for the f16 files): base q8_0 is the default model.
+/// and exact size Hugging Face lists for the files of whisper.cpp's
+/// repository (its README has SHA-1s for the f16 files only): base q8_0 is
+/// the default model.
 const BUILTIN_SHA256: &[(&str, &str, u64)] = &[(
     "base-q8_0",
     "c577b9a86e7e048a0b7eada054f4dd79a56bbfa911fbdacf900ac5b567cbb7d9",
