@@ -117,40 +117,44 @@ fn minute() -> Vec<f32> {
     s
 }
 
-/// Chunked transcription of a minute of speech with base and Silero VAD
-/// (scripts/fetch-test-models), at every split of the cores into chunks at
-/// once × threads per chunk.
+/// Chunked transcription of a minute of speech with base (the default 8-bit
+/// one and f16) and Silero VAD (scripts/fetch-test-models), at every split
+/// of the cores into chunks at once × threads per chunk.
 fn chunked(c: &mut Criterion) {
-    let dir = models_dir();
-    let engine = Engine::new(dir);
-    let base = ModelName::parse("base").expect("a valid name");
-    let (Ok(model), Ok(vad)) = (engine.model(&base), engine.vad(None)) else {
-        eprintln!("skipping chunked: base or the VAD model is missing (scripts/fetch-test-models)");
+    let engine = Engine::new(models_dir());
+    let Ok(vad) = engine.vad(None) else {
+        eprintln!("skipping chunked: the VAD model is missing (scripts/fetch-test-models)");
         return;
     };
     let samples = minute();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut g = c.benchmark_group("chunked_minute_base");
-    g.sample_size(10).measurement_time(Duration::from_secs(60));
-    for parallel in (1..=cores).filter(|p| cores.is_multiple_of(*p)) {
-        let opts = TranscribeOptions {
-            language: Language::Code("en".into()),
-            prompt: None,
-            threads: cores,
-            translate: false,
-            window: Window::Clip,
-            trim_silence: false,
-            vad: VadSettings::default(),
-            parallel: Some(parallel),
+    for name in ["base-q8_0", "base"] {
+        let Ok(model) = engine.model(&ModelName::parse(name).expect("a valid name")) else {
+            eprintln!("skipping chunked {name}: missing (scripts/fetch-test-models)");
+            continue;
         };
-        g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
-            b.iter(|| {
-                let (abort, progress) = (AtomicBool::new(false), Progress::default());
-                transcribe(&model, vad.as_deref(), &samples, &opts, &abort, &progress).unwrap()
-            })
-        });
+        let mut g = c.benchmark_group(format!("chunked_minute_{name}"));
+        g.sample_size(10).measurement_time(Duration::from_secs(40));
+        for parallel in (1..=cores).filter(|p| cores.is_multiple_of(*p)) {
+            let opts = TranscribeOptions {
+                language: Language::Code("en".into()),
+                prompt: None,
+                threads: cores,
+                translate: false,
+                window: Window::Clip,
+                trim_silence: false,
+                vad: VadSettings::default(),
+                parallel: Some(parallel),
+            };
+            g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
+                b.iter(|| {
+                    let (abort, progress) = (AtomicBool::new(false), Progress::default());
+                    transcribe(&model, vad.as_deref(), &samples, &opts, &abort, &progress).unwrap()
+                })
+            });
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 criterion_group!(benches, bench, chunked);
