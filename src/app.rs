@@ -12,7 +12,7 @@ use crate::node::Node;
 use crate::queue::{Handlers, Queue, Runner};
 use crate::storage::AudioStore;
 use crate::stt::Engine;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -51,6 +51,7 @@ impl App {
         let runner = Runner::new(queue.clone(), handlers)
             .poll_interval(settings.poll_interval)
             .max_concurrent(settings.max_concurrent)
+            .deadline(settings.deadline)
             .owner(node_id.clone())
             .spawn();
         preload(&engine, &active);
@@ -83,6 +84,8 @@ impl App {
             models: models.clone(),
             audio: audio.clone(),
             max_upload_bytes: settings.max_upload_bytes,
+            max_audio_seconds: settings.max_audio_seconds,
+            media: settings.media.clone(),
             shutdown: shutdown.clone(),
         };
         Ok(Self {
@@ -128,14 +131,12 @@ impl App {
     ) -> anyhow::Result<()> {
         let router = api::router(self.state.clone());
         let token = self.state.shutdown.clone();
-        let mut serve = tokio::spawn(
-            axum::serve(
-                self.listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(token.clone().cancelled_owned())
-            .into_future(),
-        );
+        let mut serve = tokio::spawn(api::serve::serve(
+            self.listener,
+            router,
+            self.state.settings.http.clone(),
+            token.clone(),
+        ));
         let served_until = tokio::select! {
             _ = shutdown => None,
             r = &mut serve => Some(r),

@@ -33,6 +33,7 @@ pub mod db;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
+pub mod model_file;
 pub mod model_name;
 pub mod models;
 pub mod node;

@@ -18,6 +18,8 @@ pub const JOB_DURATION: &str = "susurro_job_duration_seconds";
 pub const TRANSCRIBED_AUDIO: &str = "susurro_transcribed_audio_seconds_total";
 pub const REALTIME_FACTOR: &str = "susurro_transcription_realtime_factor";
 pub const UPLOADS: &str = "susurro_uploads_total";
+/// Connections closed at once because `HTTP_MAX_CONNECTIONS` were open.
+pub const CONNECTIONS_REFUSED: &str = "susurro_http_connections_refused_total";
 pub const HTTP_REQUESTS: &str = "susurro_http_requests_total";
 pub const HTTP_DURATION: &str = "susurro_http_request_duration_seconds";
 pub const MODEL_LOADED: &str = "susurro_model_loaded";
@@ -63,6 +65,10 @@ fn describe() {
         "Time a job ran, by kind and outcome"
     );
     describe_counter!(TRANSCRIBED_AUDIO, Unit::Seconds, "Audio transcribed");
+    describe_counter!(
+        CONNECTIONS_REFUSED,
+        "Connections closed at once: HTTP_MAX_CONNECTIONS were open"
+    );
     describe_histogram!(
         REALTIME_FACTOR,
         "Inference time divided by audio time, per transcription"
@@ -106,6 +112,11 @@ pub fn transcribed(audio_ms: u64, inference_ms: u64) {
 /// An upload was taken or refused.
 pub fn upload(outcome: &'static str) {
     metrics::counter!(UPLOADS, "outcome" => outcome).increment(1);
+}
+
+/// A connection was closed at once (too many open).
+pub fn connection_refused() {
+    metrics::counter!(CONNECTIONS_REFUSED).increment(1);
 }
 
 /// An HTTP request was answered.

@@ -25,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/admin/workers/start", post(start_workers))
         .route("/api/admin/workers/stop", post(stop_workers))
         .route("/api/admin/nodes", get(nodes))
+        .route("/api/admin/jobs/{id}/cancel", post(cancel_job))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::admin,
@@ -185,6 +186,35 @@ pub(super) async fn nodes(State(st): State<AppState>) -> Result<Json<NodesView>,
         this_node: st.node.id.clone(),
         nodes: st.node.live().await?,
     }))
+}
+
+#[utoipa::path(post, path = "/api/admin/jobs/{id}/cancel", tag = "admin",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses((status = 200, description = "Cancelled: a job running on this node stops within a second (on another node, at its next heartbeat); its event fails as cancelled", body = JobCancelled),
+        (status = 400, description = "An id that is not a 64-bit integer", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such job", body = super::openapi::ErrorBody),
+        (status = 409, description = "The job had already finished", body = super::openapi::ErrorBody),
+        super::openapi::AdminRefusals))]
+pub(super) async fn cancel_job(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<JobCancelled>, ApiError> {
+    let id = crate::queue::JobId(id);
+    match st.runner.cancel_job(id).await? {
+        Some(was) => Ok(Json(JobCancelled {
+            id,
+            was: was.as_str().to_string(),
+        })),
+        None => Err(ApiError::Conflict(format!("job {id} has already finished"))),
+    }
+}
+
+/// A cancelled job.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(super) struct JobCancelled {
+    id: crate::queue::JobId,
+    /// The state it was in: `available` or `running`.
+    was: String,
 }
 
 /// The live nodes.

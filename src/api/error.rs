@@ -105,6 +105,7 @@ impl From<IngestError> for ApiError {
                     "{a}; send WAV (PCM, float, G.711), MP3, FLAC, Ogg Vorbis/Opus, WebM, M4A (AAC) or AIFF audio"
                 ))
             }
+            IngestError::Audio(a @ AudioError::TooLong(_)) => Self::PayloadTooLarge(a.to_string()),
             IngestError::Audio(a) => Self::Unprocessable(a.to_string()),
         }
     }

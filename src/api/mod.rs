@@ -10,6 +10,8 @@ mod health;
 mod observe;
 mod openai;
 mod openapi;
+pub mod serve;
+mod site;
 mod web;
 
 pub use error::ApiError;
@@ -50,6 +52,10 @@ pub fn router(state: AppState) -> Router {
         .merge(observe::router(&state))
         .merge(web::router())
         .merge(openapi::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            site::guard,
+        ))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(

@@ -448,7 +448,8 @@ pub(super) async fn get_model(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OpenAiError> {
-    let installed = crate::model_name::ModelName::parse(&id).is_ok_and(|m| st.models.installed(&m));
+    let installed =
+        crate::model_name::ModelName::parse(&id).is_ok_and(|m| st.models.installed_whisper(&m));
     if id == "whisper-1" || installed {
         return Ok(Json(model_object(&id)));
     }

@@ -35,6 +35,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::admin::start_workers,
         super::admin::stop_workers,
         super::admin::nodes,
+        super::admin::cancel_job,
         super::openai::transcriptions,
         super::openai::translations,
         super::openai::list_models,

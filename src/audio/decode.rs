@@ -25,7 +25,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Hint, Probe};
 
 /// What a probe learns about a recording.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AudioInfo {
     /// Container, from the file's magic bytes (`wav`, `mp3`, `ogg`, …).
     pub container: String,
@@ -33,6 +33,9 @@ pub struct AudioInfo {
     pub codec: String,
     pub sample_rate: Option<u32>,
     pub channels: Option<usize>,
+    /// Duration the container declares (frame count), in ms, when it does.
+    #[serde(default)]
+    pub declared_ms: Option<u64>,
 }
 
 /// A decoded recording.
@@ -128,6 +131,17 @@ enum Dec {
     Opus(OpusDecoder),
 }
 
+/// The duration the track's parameters declare, in ms.
+fn declared_ms(params: &symphonia::core::codecs::CodecParameters) -> Option<u64> {
+    let frames = params.n_frames?;
+    if let Some(tb) = params.time_base {
+        let t = tb.calc_time(frames);
+        return Some(t.seconds.saturating_mul(1000) + (t.frac * 1000.0) as u64);
+    }
+    let rate = u64::from(params.sample_rate?.max(1));
+    Some((u128::from(frames) * 1000 / u128::from(rate)).min(u128::from(u64::MAX)) as u64)
+}
+
 /// What one demuxed packet gave.
 enum Step {
     /// Mono samples at this rate were appended.
@@ -138,6 +152,8 @@ enum Step {
     Corrupt,
     /// End of stream (or an unreadable tail).
     End(Option<std::io::Error>),
+    /// More packets than the file's size allows.
+    OverBudget,
 }
 
 struct Opened {
@@ -148,6 +164,15 @@ struct Opened {
     skip: usize,
     track_id: u32,
     info: AudioInfo,
+    /// Packets still allowed, of any track, empty or not: a file cannot
+    /// make the demuxer loop for longer than its size allows.
+    budget: u64,
+}
+
+/// Packets a file may yield: two per byte (a real packet holds at least a
+/// byte of data; PCM packets hold thousands), plus a margin.
+fn packet_budget(len: u64) -> u64 {
+    len.saturating_mul(2).saturating_add(4096)
 }
 
 enum Demux {
@@ -155,8 +180,22 @@ enum Demux {
     Wav(Box<WavReader<File>>),
 }
 
-fn open(path: &Path) -> Result<Opened, AudioError> {
-    let file = File::open(path)?;
+/// The decoder for an accepted codec, and the rate it decodes at.
+fn decoder(
+    params: &symphonia::core::codecs::CodecParameters,
+    codec: &str,
+) -> Result<(Dec, Option<u32>), AudioError> {
+    Ok(if params.codec == CODEC_TYPE_OPUS {
+        (Dec::Opus(OpusDecoder::new(params)?), Some(OPUS_RATE))
+    } else {
+        let dec = codecs()
+            .make(params, &DecoderOptions::default())
+            .map_err(|e| AudioError::Malformed(format!("{codec}: {e}")))?;
+        (Dec::Symphonia(dec), params.sample_rate)
+    })
+}
+
+fn open(file: File) -> Result<Opened, AudioError> {
     let len = file.metadata()?.len();
     if len == 0 {
         return Err(AudioError::NoAudio(Some("the file is empty".into())));
@@ -208,14 +247,8 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
     };
     let codec = limits::accepted_codec(container, params.codec)?;
     limits::check_params(&params)?;
-    let (decoder, rate) = if params.codec == CODEC_TYPE_OPUS {
-        (Dec::Opus(OpusDecoder::new(&params)?), Some(OPUS_RATE))
-    } else {
-        let dec = codecs()
-            .make(&params, &DecoderOptions::default())
-            .map_err(|e| AudioError::Malformed(format!("{codec}: {e}")))?;
-        (Dec::Symphonia(dec), params.sample_rate)
-    };
+    let declared_ms = declared_ms(&params);
+    let (decoder, rate) = decoder(&params, codec)?;
     Ok(Opened {
         track_id,
         info: AudioInfo {
@@ -223,7 +256,9 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
             codec: codec.to_string(),
             sample_rate: rate,
             channels: params.channels.map(|c| c.count()),
+            declared_ms,
         },
+        budget: packet_budget(len),
         demux,
         skip: if params.codec == CODEC_TYPE_AAC {
             AAC_PRIMING
@@ -238,6 +273,10 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
 impl Opened {
     /// Reads and decodes one packet, appending its mono mixdown to `mono`.
     fn step(&mut self, mono: &mut Vec<f32>) -> Step {
+        if self.budget == 0 {
+            return Step::OverBudget;
+        }
+        self.budget -= 1;
         let next = match &mut self.demux {
             Demux::Symphonia(format) => format.next_packet().map(Some),
             Demux::Wav(wav) => wav.next_packet().map_err(SymError::IoError),
@@ -310,8 +349,13 @@ impl Opened {
 /// Checks that a file is decodable audio: checks its structure, probes it
 /// and decodes its first packets. Cheap; used at upload time.
 pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
+    probe_open(File::open(path)?)
+}
+
+/// [`probe_file`] on an open file.
+pub fn probe_open(file: File) -> Result<AudioInfo, AudioError> {
     guarded(|| {
-        let mut o = open(path)?;
+        let mut o = open(file)?;
         let (mut decoded, mut errors) = (0, 0);
         let mut mono = Vec::new();
         while decoded < 3 && errors < 20 {
@@ -325,6 +369,7 @@ pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
                 Step::Nothing => {}
                 Step::Corrupt => errors += 1,
                 Step::End(_) => break,
+                Step::OverBudget => return Err(over_budget()),
             }
         }
         if decoded == 0 {
@@ -337,16 +382,104 @@ pub fn probe_file(path: &Path) -> Result<AudioInfo, AudioError> {
     })
 }
 
+fn over_budget() -> AudioError {
+    AudioError::Malformed("more packets than a file of this size can hold".into())
+}
+
+/// What the decode loop does after a step.
+enum Next {
+    Rate(u32),
+    Skip,
+    Stop,
+}
+
+/// Classifies a step: samples at a rate, a packet to skip (counted when
+/// corrupt; too many end the stream), or the end.
+fn next_rate(step: Step, corrupt: &mut usize, source_frames: u64) -> Result<Next, AudioError> {
+    Ok(match step {
+        Step::Samples(rate) => Next::Rate(rate),
+        Step::Nothing => Next::Skip,
+        Step::Corrupt => {
+            *corrupt += 1;
+            if *corrupt > 1000 {
+                Next::Stop
+            } else {
+                Next::Skip
+            }
+        }
+        Step::OverBudget => return Err(over_budget()),
+        Step::End(None) => Next::Stop,
+        Step::End(Some(e)) if source_frames == 0 => return Err(AudioError::Io(e)),
+        Step::End(Some(_)) => {
+            *corrupt += 1;
+            Next::Stop
+        }
+    })
+}
+
+/// What a streamed decode learned, once it ended.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DecodeSummary {
+    pub info: AudioInfo,
+    /// Duration of the source, in ms.
+    pub duration_ms: u64,
+    /// Packets that failed to decode and were skipped.
+    pub corrupt_packets: usize,
+    /// 16 kHz samples handed out in all.
+    pub samples: u64,
+}
+
 /// Decodes a whole file to 16 kHz mono. Fails with [`AudioError::TooLong`]
 /// past `max_seconds` of audio, without decoding the rest: memory is
 /// bounded by `max_seconds` of 16 kHz samples plus one packet.
 pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioError> {
-    let mut o = guarded(|| open(path))?;
-    let max_out = max_seconds as usize * TARGET_RATE as usize;
+    let mut samples = Vec::new();
+    let summary = decode_stream(
+        path,
+        max_seconds,
+        |_| {},
+        |block| {
+            samples.extend_from_slice(block);
+            Ok(())
+        },
+    )?;
+    Ok(DecodedAudio {
+        samples,
+        info: summary.info,
+        duration_ms: summary.duration_ms,
+        corrupt_packets: summary.corrupt_packets,
+    })
+}
+
+/// Decodes a file to 16 kHz mono, handing the samples to `sink` in blocks
+/// of about a second as they come (memory: one block and one packet);
+/// `opened` sees what the file is before the first block. Fails with
+/// [`AudioError::TooLong`] past `max_seconds` of audio; every packet, of any
+/// track, counts against the file's packet budget.
+pub fn decode_stream(
+    path: &Path,
+    max_seconds: u64,
+    opened: impl FnOnce(&AudioInfo),
+    sink: impl FnMut(&[f32]) -> std::io::Result<()>,
+) -> Result<DecodeSummary, AudioError> {
+    decode_open(File::open(path)?, max_seconds, opened, sink)
+}
+
+/// [`decode_stream`] on an open file.
+pub fn decode_open(
+    file: File,
+    max_seconds: u64,
+    opened: impl FnOnce(&AudioInfo),
+    mut sink: impl FnMut(&[f32]) -> std::io::Result<()>,
+) -> Result<DecodeSummary, AudioError> {
+    let mut o = guarded(|| open(file))?;
+    opened(&o.info);
+    let max_out = max_seconds.saturating_mul(u64::from(TARGET_RATE));
     let mut resampler: Option<(u32, To16k)> = None;
     let mut mono: Vec<f32> = Vec::new();
     let mut corrupt = 0usize;
     let mut source_frames: u64 = 0;
+    let mut handed: u64 = 0;
     loop {
         mono.clear();
         let step = match guarded(|| Ok(o.step(&mut mono))) {
@@ -354,28 +487,16 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
             // A decoder that panics mid-stream: keep what came before, as
             // with a corrupt tail.
             Err(e) if source_frames > 0 => {
-                tracing::warn!(path = %path.display(), error = %e, "decoding stopped early");
+                tracing::warn!(error = %e, "decoding stopped early");
                 corrupt += 1;
                 break;
             }
             Err(e) => return Err(e),
         };
-        let rate = match step {
-            Step::Samples(rate) => rate,
-            Step::Nothing => continue,
-            Step::Corrupt => {
-                corrupt += 1;
-                if corrupt > 1000 {
-                    break;
-                }
-                continue;
-            }
-            Step::End(None) => break,
-            Step::End(Some(e)) if source_frames == 0 => return Err(AudioError::Io(e)),
-            Step::End(Some(_)) => {
-                corrupt += 1;
-                break;
-            }
+        let rate = match next_rate(step, &mut corrupt, source_frames)? {
+            Next::Rate(rate) => rate,
+            Next::Skip => continue,
+            Next::Stop => break,
         };
         let (first_rate, rs) = match resampler.as_mut() {
             Some(r) => r,
@@ -392,8 +513,13 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
         }
         source_frames += mono.len() as u64;
         rs.push(&mono);
-        if rs.output_len() > max_out {
+        if handed + rs.output_len() as u64 > max_out {
             return Err(AudioError::TooLong(max_seconds));
+        }
+        if rs.output_len() >= TARGET_RATE as usize {
+            let block = rs.take_ready();
+            handed += block.len() as u64;
+            sink(&block)?;
         }
     }
     let Some((rate, rs)) = resampler else {
@@ -404,19 +530,33 @@ pub fn decode_file(path: &Path, max_seconds: u64) -> Result<DecodedAudio, AudioE
         })));
     };
     if corrupt > 0 {
-        tracing::warn!(path = %path.display(), corrupt, "skipped corrupt audio packets");
+        tracing::warn!(corrupt, "skipped corrupt audio packets");
     }
-    let samples = rs.finish();
-    if samples.is_empty() {
-        return Err(AudioError::NoAudio(Some("no samples".into())));
-    }
+    handed += flush(rs, handed, &mut sink)?;
     o.info.sample_rate.get_or_insert(rate);
-    Ok(DecodedAudio {
+    Ok(DecodeSummary {
         duration_ms: source_frames * 1000 / u64::from(rate),
-        samples,
         info: o.info,
         corrupt_packets: corrupt,
+        samples: handed,
     })
+}
+
+/// Hands the resampler's last samples to `sink`; fails when the whole
+/// decode gave none. Returns how many it handed.
+fn flush(
+    rs: To16k,
+    handed: u64,
+    sink: &mut impl FnMut(&[f32]) -> std::io::Result<()>,
+) -> Result<u64, AudioError> {
+    let rest = rs.finish();
+    if handed + rest.len() as u64 == 0 {
+        return Err(AudioError::NoAudio(Some("no samples".into())));
+    }
+    if !rest.is_empty() {
+        sink(&rest)?;
+    }
+    Ok(rest.len() as u64)
 }
 
 #[cfg(test)]

@@ -14,9 +14,13 @@ mod guard;
 pub mod limits;
 mod opus;
 pub mod resample;
+pub mod sandbox;
 mod wav;
 
-pub use decode::{decode_file, probe_file, sniff_container, AudioInfo, DecodedAudio};
+pub use decode::{
+    decode_file, decode_stream, probe_file, sniff_container, AudioInfo, DecodeSummary, DecodedAudio,
+};
+pub use sandbox::Sandbox;
 
 /// Why audio could not be used. Every variant but `Io` is the input's fault
 /// (a permanent job failure).
@@ -40,6 +44,10 @@ pub enum AudioError {
     Malformed(String),
     #[error("recording is too long: over {0} seconds (MAX_AUDIO_SECONDS)")]
     TooLong(u64),
+    /// The child process that parses the file died, overran its limits
+    /// or was stopped ([`sandbox`]).
+    #[error("{0}")]
+    Sandbox(String),
     #[error("I/O error reading audio: {0}")]
     Io(#[from] std::io::Error),
 }

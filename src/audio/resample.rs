@@ -14,6 +14,8 @@ pub struct To16k {
     in_rate: u32,
     pending: Vec<f32>,
     out: Vec<f32>,
+    /// Index, in the resampler's whole output, of `out[0]`.
+    pos: usize,
     in_total: u64,
 }
 
@@ -33,6 +35,7 @@ impl To16k {
             in_rate,
             pending: Vec::with_capacity(CHUNK * 2),
             out: Vec::new(),
+            pos: 0,
             in_total: 0,
         })
     }
@@ -73,6 +76,23 @@ impl To16k {
         self.pending.extend_from_slice(input);
     }
 
+    /// Takes the output ready so far (the resampler's delay already cut),
+    /// so that a stream holds no more than a chunk of it: the pieces taken
+    /// followed by [`finish`](Self::finish) are what `finish` alone gives.
+    pub fn take_ready(&mut self) -> Vec<f32> {
+        let delay = self.rs.as_ref().map_or(0, |rs| rs.output_delay());
+        if self.pos < delay {
+            let cut = (delay - self.pos).min(self.out.len());
+            self.out.drain(..cut);
+            self.pos += cut;
+            if self.pos < delay {
+                return Vec::new();
+            }
+        }
+        self.pos += self.out.len();
+        std::mem::take(&mut self.out)
+    }
+
     /// Flushes the filter and returns exactly `in_samples · 16000 / in_rate`
     /// samples (rounded), aligned with the input.
     pub fn finish(mut self) -> Vec<f32> {
@@ -87,14 +107,17 @@ impl To16k {
                 self.out.extend_from_slice(&o[0]);
             }
         }
-        while self.out.len() < delay + expected {
+        while self.pos + self.out.len() < delay + expected {
             match rs.process_partial::<Vec<f32>>(None, None) {
                 Ok(o) if !o[0].is_empty() => self.out.extend_from_slice(&o[0]),
                 _ => break,
             }
         }
-        let end = (delay + expected).min(self.out.len());
-        let start = delay.min(end);
+        // Keep the whole output's [delay, delay + expected) part of `out`.
+        let end = (delay + expected)
+            .saturating_sub(self.pos)
+            .min(self.out.len());
+        let start = delay.saturating_sub(self.pos).min(end);
         self.out.drain(..start);
         self.out.truncate(end - start);
         self.out
@@ -132,6 +155,23 @@ mod tests {
             );
             let peak = out[1000..31_000].iter().fold(0.0f32, |m, v| m.max(v.abs()));
             assert!((0.45..0.55).contains(&peak), "rate {rate}: peak {peak}");
+        }
+    }
+
+    #[test]
+    fn taking_output_as_it_comes_gives_the_same_samples() {
+        for rate in [8_000, 16_000, 44_100, 48_000] {
+            let input = sine(rate, 300.0, 3.0);
+            let mut whole = To16k::new(rate).unwrap();
+            let mut streamed = To16k::new(rate).unwrap();
+            let mut taken = Vec::new();
+            for piece in input.chunks(1500) {
+                whole.push(piece);
+                streamed.push(piece);
+                taken.extend(streamed.take_ready());
+            }
+            taken.extend(streamed.finish());
+            assert_eq!(taken, whole.finish(), "rate {rate}");
         }
     }
 

@@ -48,6 +48,7 @@ pub async fn run(a: Args, settings: Settings) -> anyhow::Result<()> {
                 prompt: prompt.as_deref(),
                 translate: false,
                 threads,
+                deadline: None,
             };
             let never = std::sync::atomic::AtomicBool::new(false);
             crate::jobs::transcribe_file(&engine, &settings, &req, &never, &progress)

@@ -16,6 +16,13 @@ fn positive_number(s: &str) -> Result<f64, String> {
     }
 }
 
+fn non_negative_number(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if (0.0..1e6).contains(&n) => Ok(n),
+        _ => Err("expected a number, 0 or more".into()),
+    }
+}
+
 fn hours(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(h) if (0.0..1e6).contains(&h) => Ok(h),
@@ -193,6 +200,56 @@ pub struct SettingsArgs {
     /// Longest accepted recording (seconds).
     #[arg(id = "MAX_AUDIO_SECONDS", long = "max-audio-seconds", env = "MAX_AUDIO_SECONDS", value_name = "MAX_AUDIO_SECONDS", default_value = "14400", value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
     pub max_audio_seconds: u64,
+    /// The program run as the media child that probes and decodes uploads (default: this binary).
+    #[arg(
+        id = "MEDIA_CHILD_EXE",
+        long = "media-child-exe",
+        env = "MEDIA_CHILD_EXE",
+        value_name = "MEDIA_CHILD_EXE",
+        global = true
+    )]
+    pub media_child_exe: Option<PathBuf>,
+    /// Address space of a media child (MB); past it the file is refused.
+    #[arg(id = "DECODE_MEMORY_MB", long = "decode-memory-mb", env = "DECODE_MEMORY_MB", value_name = "DECODE_MEMORY_MB", default_value = "512", value_parser = clap::value_parser!(u64).range(64..=65_536), global = true)]
+    pub decode_memory_mb: u64,
+    /// How long probing an upload may take (seconds); past it the upload is refused.
+    #[arg(id = "PROBE_TIMEOUT_SECONDS", long = "probe-timeout-seconds", env = "PROBE_TIMEOUT_SECONDS", value_name = "PROBE_TIMEOUT_SECONDS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3_600), global = true)]
+    pub probe_timeout_seconds: u64,
+    /// Every job's deadline before its audio is counted (seconds).
+    #[arg(id = "JOB_DEADLINE_BASE_SECONDS", long = "job-deadline-base-seconds", env = "JOB_DEADLINE_BASE_SECONDS", value_name = "JOB_DEADLINE_BASE_SECONDS", default_value = "120", value_parser = clap::value_parser!(u64).range(1..=604_800), global = true)]
+    pub job_deadline_base_seconds: u64,
+    /// Seconds a job may add to its deadline per second of audio.
+    #[arg(id = "JOB_DEADLINE_FACTOR", long = "job-deadline-factor", env = "JOB_DEADLINE_FACTOR", value_name = "JOB_DEADLINE_FACTOR", default_value = "3", value_parser = non_negative_number, global = true)]
+    pub job_deadline_factor: f64,
+    /// How long a client may take to send a request's headers (seconds).
+    #[arg(id = "HTTP_HEADER_TIMEOUT_SECONDS", long = "http-header-timeout-seconds", env = "HTTP_HEADER_TIMEOUT_SECONDS", value_name = "HTTP_HEADER_TIMEOUT_SECONDS", default_value = "10", value_parser = clap::value_parser!(u64).range(1..=3_600), global = true)]
+    pub http_header_timeout_seconds: u64,
+    /// How long a request body may send nothing before the request fails (seconds).
+    #[arg(id = "HTTP_BODY_IDLE_TIMEOUT_SECONDS", long = "http-body-idle-timeout-seconds", env = "HTTP_BODY_IDLE_TIMEOUT_SECONDS", value_name = "HTTP_BODY_IDLE_TIMEOUT_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(1..=3_600), global = true)]
+    pub http_body_idle_timeout_seconds: u64,
+    /// Open HTTP connections at most; more are closed at once.
+    #[arg(id = "HTTP_MAX_CONNECTIONS", long = "http-max-connections", env = "HTTP_MAX_CONNECTIONS", value_name = "HTTP_MAX_CONNECTIONS", default_value = "512", value_parser = clap::value_parser!(u64).range(1..=1_000_000), global = true)]
+    pub http_max_connections: u64,
+    /// Host names (comma-separated) the API answers besides loopback ones and NODE_ADDRESS's.
+    #[arg(
+        id = "ALLOWED_HOSTS",
+        long = "allowed-hosts",
+        env = "ALLOWED_HOSTS",
+        value_name = "ALLOWED_HOSTS",
+        default_value = "",
+        global = true
+    )]
+    pub allowed_hosts: String,
+    /// Origins (comma-separated, e.g. https://app.example) whose pages may send writes without a token.
+    #[arg(
+        id = "ALLOWED_ORIGINS",
+        long = "allowed-origins",
+        env = "ALLOWED_ORIGINS",
+        value_name = "ALLOWED_ORIGINS",
+        default_value = "",
+        global = true
+    )]
+    pub allowed_origins: String,
     /// Keep audio this long after transcription or failure (hours; 0: delete at once).
     #[arg(id = "AUDIO_RETENTION_HOURS", long = "audio-retention-hours", env = "AUDIO_RETENTION_HOURS", value_name = "AUDIO_RETENTION_HOURS", default_value = "0", value_parser = hours, global = true)]
     pub audio_retention_hours: f64,

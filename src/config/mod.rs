@@ -76,6 +76,14 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// `MAX_AUDIO_SECONDS`: longest accepted recording.
     pub max_audio_seconds: u64,
+    /// `MEDIA_CHILD_EXE`, `DECODE_MEMORY_MB`, `PROBE_TIMEOUT_SECONDS`: the
+    /// bounded child process that probes and decodes uploads.
+    pub media: crate::audio::Sandbox,
+    /// `JOB_DEADLINE_BASE_SECONDS`, `JOB_DEADLINE_FACTOR`: every job's deadline.
+    pub deadline: crate::queue::DeadlinePolicy,
+    /// `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_BODY_IDLE_TIMEOUT_SECONDS`,
+    /// `HTTP_MAX_CONNECTIONS`, `ALLOWED_HOSTS`, `ALLOWED_ORIGINS`.
+    pub http: HttpSettings,
     /// `AUDIO_RETENTION_HOURS`: keep audio this long after transcription (0: delete at once).
     pub audio_retention: Duration,
     /// `ADMIN_TOKEN`: bearer token for `/api/admin/*` (unset: loopback clients only).
@@ -114,6 +122,72 @@ pub struct Settings {
     pub log: String,
     /// `LOG_FORMAT`: text or json lines.
     pub log_format: crate::telemetry::LogFormat,
+}
+
+/// What the HTTP server allows its clients.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Time to send a request's headers.
+    pub header_timeout: Duration,
+    /// Time a request body may stay silent.
+    pub body_idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Host names answered besides loopback ones (lower case, no port).
+    pub allowed_hosts: Vec<String>,
+    /// Origins whose pages may write without a token (`scheme://host[:port]`).
+    pub allowed_origins: Vec<String>,
+}
+
+/// The host part of `host[:port]` or `[v6]:port`, lower case.
+pub fn host_name(authority: &str) -> Option<String> {
+    let a = authority.trim();
+    let host = if let Some(rest) = a.strip_prefix('[') {
+        rest.split(']').next()?
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => a,
+        }
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|v| v.trim().trim_end_matches('/').to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The media child's settings.
+fn media(a: &SettingsArgs) -> Result<crate::audio::Sandbox, ConfigError> {
+    crate::audio::Sandbox::new(
+        a.media_child_exe.clone(),
+        a.decode_memory_mb,
+        Duration::from_secs(a.probe_timeout_seconds),
+    )
+    .map_err(|e| ConfigError {
+        var: "MEDIA_CHILD_EXE",
+        value: String::new(),
+        reason: format!("cannot find this program: {e}"),
+    })
+}
+
+/// The HTTP server's limits and allowed names.
+fn http(a: &SettingsArgs) -> HttpSettings {
+    let mut allowed_hosts = list(&a.allowed_hosts);
+    if let Some(host) = a.node_address.as_deref().and_then(host_name) {
+        allowed_hosts.push(host);
+    }
+    HttpSettings {
+        header_timeout: Duration::from_secs(a.http_header_timeout_seconds),
+        body_idle_timeout: Duration::from_secs(a.http_body_idle_timeout_seconds),
+        max_connections: a.http_max_connections as usize,
+        allowed_hosts,
+        allowed_origins: list(&a.allowed_origins),
+    }
 }
 
 /// Cores this process may use (at most 8: whisper gains little beyond).
@@ -158,7 +232,14 @@ impl Settings {
         let glossary = read_glossary(a.glossary.as_deref())?;
         let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
         let max_concurrent = a.max_concurrent as usize;
+        let media = media(&a)?;
         Ok(Self {
+            media,
+            deadline: crate::queue::DeadlinePolicy {
+                base: Duration::from_secs(a.job_deadline_base_seconds),
+                per_audio_second: a.job_deadline_factor,
+            },
+            http: http(&a),
             database_url: a
                 .database_url
                 .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("susurro.db").display())),

@@ -10,6 +10,11 @@ use axum::http::StatusCode;
 
 /// Longest text field of an upload, in bytes.
 pub const MAX_FIELD_BYTES: usize = 4096;
+/// Parts an upload may have (the audio and its fields): more is refused,
+/// so a body of many small parts cannot be kept in memory.
+pub const MAX_PARTS: usize = 64;
+/// Longest part name, in bytes.
+pub const MAX_NAME_BYTES: usize = 64;
 
 /// Fields of an upload other than the audio.
 #[derive(Default)]
@@ -106,8 +111,21 @@ async fn read_parts(
 ) -> Result<(PendingFile, UploadFields), IngestError> {
     let mut audio = None;
     let mut fields = UploadFields::default();
+    let mut parts = 0;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_string();
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(IngestError::BadField(format!(
+                "more than {MAX_PARTS} parts in the upload"
+            )));
+        }
+        let name = field.name().unwrap_or_default();
+        if name.len() > MAX_NAME_BYTES {
+            return Err(IngestError::BadField(format!(
+                "a part name is longer than {MAX_NAME_BYTES} bytes"
+            )));
+        }
+        let name = name.to_string();
         if audio_fields.contains(&name.as_str()) {
             if audio.is_some() {
                 return Err(IngestError::BadField(format!(

@@ -82,6 +82,10 @@ pub struct Intake {
     /// Where uploads are stored.
     pub audio: AudioStore,
     pub max_upload_bytes: u64,
+    /// Longest recording taken (a longer declared duration is refused).
+    pub max_audio_seconds: u64,
+    /// The bounded child process that probes uploads.
+    pub media: crate::audio::Sandbox,
     /// Fired at shutdown: uploads still streaming stop with 503.
     pub shutdown: CancellationToken,
 }
@@ -141,8 +145,12 @@ impl Intake {
             None => None,
             Some(m) => Some(self.installed(m).await?),
         };
-        let probe_path = audio.path.clone();
-        let info = tokio::task::spawn_blocking(move || crate::audio::probe_file(&probe_path))
+        let (probe_path, media, max) = (
+            audio.path.clone(),
+            self.media.clone(),
+            self.max_audio_seconds,
+        );
+        let info = tokio::task::spawn_blocking(move || media.probe(&probe_path, max))
             .await
             .map_err(IngestError::internal)??;
         let bytes = audio.bytes as i64;
@@ -183,7 +191,7 @@ impl Intake {
     /// upload makes the service download or load anything new.
     pub async fn installed(&self, name: &str) -> Result<ModelName, IngestError> {
         if let Ok(m) = ModelName::parse(name) {
-            if self.models.installed(&m) {
+            if self.models.installed_whisper(&m) {
                 return Ok(m);
             }
         }

@@ -181,6 +181,7 @@ impl SttWorker {
             })
         };
         let (engine, progress) = (self.engine.clone(), ctx.progress.clone());
+        let deadline = ctx.deadline.clone();
         let (prompt, translate) = (ev.prompt.clone(), ev.task == Task::Translate);
         let span = tracing::Span::current();
         let work = tokio::task::spawn_blocking(move || {
@@ -192,6 +193,7 @@ impl SttWorker {
                 prompt: prompt.as_deref(),
                 translate,
                 threads: settings.threads,
+                deadline: Some(&deadline),
             };
             transcribe_file(&engine, &settings, &req, &abort, &progress)
         })

@@ -76,12 +76,21 @@ impl ModelManager {
         name.is_installed_in(&self.dir)
     }
 
-    /// Names of the installed models, sorted.
+    /// Whether `name` is an installed whisper model (not a VAD model):
+    /// the only models an upload may name or activation may switch to.
+    pub fn installed_whisper(&self, name: &ModelName) -> bool {
+        self.installed(name)
+            && crate::model_file::kind_of(&name.path_in(&self.dir))
+                == Some(crate::model_file::ModelKind::Whisper)
+    }
+
+    /// Names of the installed whisper models, sorted.
     pub fn installed_names(&self) -> Vec<ModelName> {
         list_installed(&self.dir)
             .unwrap_or_default()
             .into_iter()
             .map(|(n, _)| n)
+            .filter(|n| self.installed_whisper(n))
             .collect()
     }
 

@@ -26,6 +26,9 @@ pub struct JobContext {
     pub cancel: CancellationToken,
     /// Progress (percent, chunks), shown in the admin API.
     pub progress: Arc<Progress>,
+    /// When the job must have finished; the job may extend it by the
+    /// audio it has ([`super::Deadline::set_audio`]).
+    pub deadline: Arc<super::Deadline>,
 }
 
 /// Runs the jobs of some kinds.
@@ -69,6 +72,7 @@ struct Inner {
     owner: String,
     poll: Duration,
     max: usize,
+    deadline: super::DeadlinePolicy,
     slots: Arc<Semaphore>,
     enabled: AtomicBool,
     wake: Arc<Notify>,
@@ -85,6 +89,7 @@ pub struct Runner {
     handler: Arc<dyn Handler>,
     poll: Duration,
     max: usize,
+    deadline: super::DeadlinePolicy,
     enabled: bool,
     owner: Option<String>,
 }
@@ -115,6 +120,7 @@ impl Runner {
             handler,
             poll: Duration::from_secs(3),
             max: 2,
+            deadline: super::DeadlinePolicy::default(),
             enabled: true,
             owner: None,
         }
@@ -134,6 +140,12 @@ impl Runner {
 
     pub fn max_concurrent(mut self, max: usize) -> Self {
         self.max = max.max(1);
+        self
+    }
+
+    /// How long jobs may run.
+    pub fn deadline(mut self, policy: super::DeadlinePolicy) -> Self {
+        self.deadline = policy;
         self
     }
 
@@ -161,6 +173,7 @@ impl Runner {
             owner,
             poll: self.poll,
             max: self.max,
+            deadline: self.deadline,
             slots: Arc::new(Semaphore::new(self.max)),
             enabled: AtomicBool::new(self.enabled),
             slot_freed: Notify::new(),
@@ -278,21 +291,31 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
         let _permit = permit;
         let lease = job.lease.clone();
         let heartbeat = spawn_heartbeat(&inner.queue, &lease, &cancel);
+        let deadline = Arc::new(super::Deadline::start(inner.deadline));
         let ctx = JobContext {
             queue: inner.queue.clone(),
             cancel: cancel.clone(),
             progress,
+            deadline: deadline.clone(),
         };
-        let result = tokio::spawn(inner.handler.run(job.clone(), ctx)).await;
+        let run = tokio::spawn(inner.handler.run(job.clone(), ctx));
+        let result = within_deadline(run, &deadline, &cancel).await;
         heartbeat.abort();
         let error = match result {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
-            Err(join) => {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(e),
+            Ok(Err(join)) => {
                 let msg = panic_message(join);
                 tracing::error!(job_id = %job.id, panic = %msg, "job panicked");
                 Some(JobError::permanent(format!(
                     "internal error: the worker panicked: {msg}"
+                )))
+            }
+            Err(allowed) => {
+                tracing::warn!(job_id = %job.id, allowed_s = allowed.as_secs(), "job past its deadline: stopped");
+                Some(JobError::permanent(format!(
+                    "deadline exceeded: the job ran for more than {} s (JOB_DEADLINE_BASE_SECONDS + JOB_DEADLINE_FACTOR x audio)",
+                    allowed.as_secs()
                 )))
             }
         };
@@ -312,6 +335,30 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
             .remove(&job.id);
         inner.slot_freed.notify_one();
     });
+}
+
+/// Waits for the job, or for its deadline: then fires its cancellation,
+/// gives it two seconds to stop, and answers `Err(time allowed)` whether it
+/// stopped or not (a job stuck where it cannot be stopped is left behind;
+/// its slot is freed all the same).
+async fn within_deadline(
+    mut run: tokio::task::JoinHandle<Result<(), JobError>>,
+    deadline: &super::Deadline,
+    cancel: &CancellationToken,
+) -> Result<Result<Result<(), JobError>, tokio::task::JoinError>, Duration> {
+    loop {
+        tokio::select! {
+            r = &mut run => return Ok(r),
+            _ = tokio::time::sleep_until(deadline.at().into()) => {
+                if !deadline.passed() {
+                    continue; // extended meanwhile
+                }
+                cancel.cancel();
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut run).await;
+                return Err(deadline.allowed());
+            }
+        }
+    }
 }
 
 /// Renews the job's lease every third of the lease time; cancels the job
@@ -448,7 +495,14 @@ impl RunnerHandle {
         {
             tracing::warn!("jobs still running after the grace period: stopping them and releasing their leases");
             self.inner.abort.cancel();
-            self.inner.tracker.wait().await;
+            // A job stuck where it cannot be stopped does not hold the
+            // process: its lease lapses and another node rescues it.
+            if tokio::time::timeout(Duration::from_secs(3), self.inner.tracker.wait())
+                .await
+                .is_err()
+            {
+                tracing::error!("jobs still running after being stopped: leaving them");
+            }
         }
     }
 }

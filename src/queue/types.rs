@@ -183,6 +183,69 @@ pub enum QueueError {
     Corrupt(String),
 }
 
+/// How long a job may run: `base`, plus `per_audio_second` seconds for
+/// each second of audio the job reports ([`Deadline::set_audio`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlinePolicy {
+    pub base: Duration,
+    pub per_audio_second: f64,
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(120),
+            per_audio_second: 3.0,
+        }
+    }
+}
+
+/// A running job's deadline. It starts at the policy's base and grows as
+/// the job learns how much audio it has; the runner stops the job when it
+/// passes.
+#[derive(Debug)]
+pub struct Deadline {
+    started: std::time::Instant,
+    policy: DeadlinePolicy,
+    /// Time added for the audio, in ms.
+    extra_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Deadline {
+    /// A deadline counted from now.
+    pub fn start(policy: DeadlinePolicy) -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            policy,
+            extra_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The job has (at least) `audio` of audio: its deadline is the base
+    /// plus the policy's allowance for that much (it never shrinks).
+    pub fn set_audio(&self, audio: Duration) {
+        let extra = (audio.as_secs_f64() * self.policy.per_audio_second * 1000.0) as u64;
+        self.extra_ms
+            .fetch_max(extra, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The whole time allowed so far.
+    pub fn allowed(&self) -> Duration {
+        self.policy.base
+            + Duration::from_millis(self.extra_ms.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// When the job must have finished.
+    pub fn at(&self) -> std::time::Instant {
+        self.started + self.allowed()
+    }
+
+    /// Whether the deadline has passed.
+    pub fn passed(&self) -> bool {
+        std::time::Instant::now() >= self.at()
+    }
+}
+
 /// Exponential backoff with jitter: `base · 2^(attempt-1)`, capped, ±10 %.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {

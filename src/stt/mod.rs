@@ -76,7 +76,7 @@ pub struct Word {
 }
 
 /// What whisper produced for one recording.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Transcription {
     pub text: String,
     /// Detected or forced language code.

@@ -100,6 +100,8 @@ pub struct Engine {
     max_loaded: usize,
     flash_attn: bool,
     vad: Mutex<Option<(ModelName, Arc<SileroVad>)>>,
+    /// The last model that failed to load, and why.
+    load_error: Mutex<Option<(ModelName, String)>>,
 }
 
 impl Engine {
@@ -121,6 +123,7 @@ impl Engine {
             max_loaded: max_loaded.max(1),
             flash_attn: false,
             vad: Mutex::new(None),
+            load_error: Mutex::new(None),
         }
     }
 
@@ -279,12 +282,35 @@ impl Engine {
         if !path.is_file() {
             return Err(SttError::ModelMissing(name.how_to_get(&self.models_dir)));
         }
+        let r = self.load(name, &path);
+        *self.load_error.lock().unwrap_or_else(|e| e.into_inner()) = match &r {
+            Ok(_) => None,
+            Err(e) => Some((name.clone(), e.to_string())),
+        };
+        r
+    }
+
+    /// Why `name` could not be loaded the last time it was tried, if it
+    /// could not (for `/health`).
+    pub fn load_error(&self, name: &ModelName) -> Option<String> {
+        match &*self.load_error.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((n, e)) if n == name => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    /// Checks the file, then loads it into whisper.cpp and caches it.
+    fn load(&self, name: &ModelName, path: &std::path::Path) -> Result<Arc<Model>, SttError> {
+        crate::model_file::check_whisper(path).map_err(|e| SttError::ModelLoad {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
         let started = Instant::now();
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
         params.flash_attn(self.flash_attn);
         let ctx =
-            WhisperContext::new_with_params(&path, params).map_err(|e| SttError::ModelLoad {
+            WhisperContext::new_with_params(path, params).map_err(|e| SttError::ModelLoad {
                 name: name.to_string(),
                 reason: format!("{e} (is {} a whisper.cpp ggml model?)", path.display()),
             })?;

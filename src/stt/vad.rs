@@ -113,6 +113,10 @@ impl SileroVad {
             name: path.display().to_string(),
             reason: "the path is not UTF-8".into(),
         })?;
+        crate::model_file::check_vad(path).map_err(|e| SttError::ModelLoad {
+            name: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
         let vad = Self {
             path: p.to_string(),
             pool: Mutex::new(Vec::new()),

@@ -23,4 +23,5 @@ mod observe;
 mod openai;
 mod queue;
 mod speech;
+mod unstoppable;
 mod web;

@@ -36,6 +36,11 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
         ("WHISPER_THREADS".into(), "1".into()),
         ("WORKER_POLL_INTERVAL_MS".into(), "200".into()),
         ("SHUTDOWN_GRACE_SECONDS".into(), "20".into()),
+        // The test binary cannot be the media child: the built susurro is.
+        (
+            "MEDIA_CHILD_EXE".into(),
+            env!("CARGO_BIN_EXE_susurro").into(),
+        ),
     ];
     for (k, v) in super::backend::env(data_dir) {
         vars.push((k.into(), v));

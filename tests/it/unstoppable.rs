@@ -1,0 +1,460 @@
+//! Nothing a client sends can stop the service, over real HTTP: a VAD
+//! model or a non-model named as `model` is refused and the process lives;
+//! a media child that hangs, crashes or never answers gives a clear 422 or
+//! a failed job and frees its slot (and is killed); a job past its deadline
+//! fails; a running job is cancelled within a second; slow or silent
+//! clients cannot hold the server; other sites cannot drive it.
+
+use crate::common::server::{settings, temp_data, TestApp};
+use crate::common::*;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A stand-in media child: answers probes with the real one, and for
+/// decoding runs `decode_body` (a shell line).
+fn fake_child(dir: &Path, name: &str, probe_body: &str, decode_body: &str) -> PathBuf {
+    let p = dir.join(name);
+    let real = env!("CARGO_BIN_EXE_susurro");
+    let probe = if probe_body.is_empty() {
+        format!("exec {real} \"$@\"")
+    } else {
+        probe_body.to_string()
+    };
+    std::fs::write(
+        &p,
+        format!("#!/bin/sh\nif [ \"$3\" = probe ]; then {probe}; fi\n{decode_body}\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| {
+                    String::from_utf8_lossy(&c)
+                        .replace('\0', " ")
+                        .contains(marker)
+                })
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+async fn event_id(app: &TestApp, audio: &Path) -> String {
+    let (s, body) = app.upload(audio, &[]).await;
+    assert_eq!(s, 202, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_whisper_models_may_be_named_and_bad_files_never_reach_whisper_cpp() {
+    let (_tmp, data) = temp_data();
+    let models = data.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let src = models_dir();
+    for f in ["ggml-tiny.en.bin", "ggml-silero-v6.2.3.bin"] {
+        std::os::unix::fs::symlink(src.join(f), models.join(f)).unwrap();
+    }
+    std::fs::write(
+        models.join("ggml-notes.bin"),
+        b"just some text, not a model",
+    )
+    .unwrap();
+    // A whisper header with an absurd state size, then nothing.
+    let mut absurd = 0x6767_6d6cu32.to_le_bytes().to_vec();
+    for v in [51864i32, 1500, 1 << 30, 6, 4, 448, 384, 6, 4, 80, 1] {
+        absurd.extend(v.to_le_bytes());
+    }
+    std::fs::write(models.join("ggml-absurd.bin"), &absurd).unwrap();
+    let m = models.display().to_string();
+    let app = TestApp::start(settings(&data, &[("WHISPER_MODELS_DIR", &m)])).await;
+    for name in ["silero-v6.2.3", "notes", "x"] {
+        let (s, body) = app.upload(&jfk_wav(), &[("model", name)]).await;
+        assert_eq!(s, 400, "{name}: {body}");
+        let msg = body["error"]["message"].as_str().unwrap();
+        let listed = msg.split("installed models:").nth(1).unwrap_or_default();
+        assert!(!listed.contains("silero"), "the VAD model is listed: {msg}");
+        assert!(listed.contains("tiny.en"), "{msg}");
+    }
+    // The OpenAI route takes the same names.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(jfk_wav()).unwrap()).file_name("a.wav"),
+        )
+        .text("model", "silero-v6.2.3");
+    let r = app
+        .client
+        .post(format!("{}/v1/audio/transcriptions", app.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    let listed = body.split("installed models:").nth(1).unwrap_or_default();
+    assert!(!listed.contains("silero"), "{body}");
+    // Activation checks the file before whisper.cpp sees it.
+    for name in ["silero-v6.2.3", "absurd"] {
+        let (s, body) = app
+            .post_json("/api/admin/models/active", &json!({ "name": name }))
+            .await;
+        assert!(
+            s.is_client_error() || s.is_server_error(),
+            "{name}: {s} {body}"
+        );
+        let msg = body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains("not a usable model file"), "{name}: {msg}");
+    }
+    let (s, h) = app.get_json("/health").await;
+    assert_eq!(s, 200);
+    assert_eq!(h["model"], "tiny.en", "{h}");
+    // An upload naming the absurd file (it looks like a whisper model) fails
+    // as a job, with the reason, and the process keeps transcribing.
+    let (s, body) = app.upload(&jfk_wav(), &[("model", "absurd")]).await;
+    assert_eq!(s, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let ev = app
+        .wait_event(&id, Duration::from_secs(60), |e| {
+            e["status"] == "failed"
+                || e["error"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("n_audio_state"))
+        })
+        .await;
+    assert!(ev.to_string().contains("n_audio_state"), "{ev}");
+    let id = event_id(&app, &jfk_wav()).await;
+    app.wait_transcribed(&id).await;
+    app.stop().await;
+
+    // Started on a model that cannot load: /health says degraded, and why.
+    let (_tmp2, data2) = temp_data();
+    let app = TestApp::start(settings(
+        &data2,
+        &[("WHISPER_MODELS_DIR", &m), ("WHISPER_MODEL", "absurd")],
+    ))
+    .await;
+    let start = Instant::now();
+    loop {
+        let (_, h) = app.get_json("/health").await;
+        if h["status"] == "degraded"
+            && h["model_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("n_audio_state"))
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{h}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_media_child_that_hangs_or_crashes_at_upload_gets_a_clear_422_quickly() {
+    let (tmp, data) = temp_data();
+    for (body, word) in [
+        ("exec /bin/sleep 6101", "ran out of time"),
+        ("kill -SEGV $$", "signal 11"),
+        ("exit 0", "exited with"),
+    ] {
+        let child = fake_child(tmp.path(), "child.sh", body, "exit 1");
+        let exe = child.display().to_string();
+        let app = TestApp::start(settings(
+            &data,
+            &[("MEDIA_CHILD_EXE", &exe), ("PROBE_TIMEOUT_SECONDS", "1")],
+        ))
+        .await;
+        let started = Instant::now();
+        let (s, body) = app.upload(&jfk_wav(), &[]).await;
+        assert_eq!(s, 422, "{body}");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(word), "{msg:?} lacks {word:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(app.get_json("/health").await.0, 200);
+        app.stop().await;
+    }
+    assert_eq!(
+        processes_with("sleep 6101"),
+        0,
+        "the hung probe was left running"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_past_their_deadline_fail_free_their_slot_and_leave_no_child() {
+    let (tmp, data) = temp_data();
+    let child = fake_child(tmp.path(), "child.sh", "", "exec /bin/sleep 6102");
+    let exe = child.display().to_string();
+    let app = TestApp::start(settings(
+        &data,
+        &[
+            ("MEDIA_CHILD_EXE", &exe),
+            ("WORKER_MAX_CONCURRENT", "1"),
+            ("JOB_DEADLINE_BASE_SECONDS", "2"),
+            ("JOB_DEADLINE_FACTOR", "0"),
+        ],
+    ))
+    .await;
+    let started = Instant::now();
+    let a = event_id(&app, &jfk_wav()).await;
+    let b = event_id(&app, &jfk_wav()).await;
+    for id in [&a, &b] {
+        let ev = app
+            .wait_event(id, Duration::from_secs(30), |e| e["status"] == "failed")
+            .await;
+        assert!(
+            ev["error"].as_str().unwrap().contains("deadline exceeded"),
+            "{ev}"
+        );
+    }
+    // One slot: the second job ran only after the first freed it.
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        processes_with("sleep 6102"),
+        0,
+        "a decoder child outlived its job"
+    );
+    let (_, q) = app.get_json("/api/admin/workers").await;
+    assert_eq!(q["jobs"].as_array().unwrap().len(), 0, "{q}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_job_is_cancelled_within_a_second() {
+    let (tmp, data) = temp_data();
+    let child = fake_child(tmp.path(), "child.sh", "", "exec /bin/sleep 6103");
+    let exe = child.display().to_string();
+    let app = TestApp::start(settings(&data, &[("MEDIA_CHILD_EXE", &exe)])).await;
+    let id = event_id(&app, &jfk_wav()).await;
+    let start = Instant::now();
+    let job = loop {
+        let (_, w) = app.get_json("/api/admin/workers").await;
+        if let Some(j) = w["jobs"].as_array().and_then(|j| j.first()) {
+            break j["id"].as_i64().unwrap();
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{w}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = Instant::now();
+    let (s, body) = app
+        .post_json(&format!("/api/admin/jobs/{job}/cancel"), &Value::Null)
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["was"], "running", "{body}");
+    loop {
+        let (_, w) = app.get_json("/api/admin/workers").await;
+        if w["jobs"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "still running: {w}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ev = app
+        .wait_event(&id, Duration::from_secs(5), |e| e["status"] == "failed")
+        .await;
+    assert_eq!(ev["error"], "cancelled", "{ev}");
+    assert_eq!(processes_with("sleep 6103"), 0);
+    let (s, _) = app
+        .post_json(&format!("/api/admin/jobs/{job}/cancel"), &Value::Null)
+        .await;
+    assert_eq!(s, 409);
+    let (s, _) = app
+        .post_json("/api/admin/jobs/999999/cancel", &Value::Null)
+        .await;
+    assert_eq!(s, 404);
+    app.stop().await;
+}
+
+/// Writes the start of a request and keeps the connection open.
+fn slow_client(addr: std::net::SocketAddr) -> Option<std::net::TcpStream> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    let _ = s.write_all(b"POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+    Some(s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_cannot_hold_the_server() {
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(
+        &data,
+        &[
+            ("HTTP_MAX_CONNECTIONS", "20"),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "2"),
+            ("HTTP_BODY_IDLE_TIMEOUT_SECONDS", "1"),
+        ],
+    ))
+    .await;
+    let slow: Vec<_> = (0..200).filter_map(|_| slow_client(app.addr)).collect();
+    assert!(slow.len() > 100);
+    // The server closes them: those over the cap at once, the rest when
+    // their headers are late.
+    let started = Instant::now();
+    let mut closed = 0;
+    for mut s in slow {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 256];
+        match s.read(&mut buf) {
+            Ok(_) => closed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("a slow client was kept open: {e}"),
+        }
+    }
+    assert!(closed > 100);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    // A real upload goes through at once afterwards.
+    let id = event_id(&app, &jfk_wav()).await;
+    app.wait_transcribed(&id).await;
+    // A body that stops half way fails after the idle timeout.
+    let mut s = std::net::TcpStream::connect(app.addr).unwrap();
+    s.write_all(
+        b"POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: 100000\r\n\r\n--XX\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n\r\nRIFF",
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let sent = Instant::now();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        sent.elapsed()
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_sites_and_foreign_host_names_are_refused() {
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(&data, &[("ALLOWED_HOSTS", "stt.example.org")])).await;
+    let send = |method: reqwest::Method, path: &str, headers: &[(&str, &str)]| {
+        let mut r = app.client.request(method, format!("{}{path}", app.base));
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.send()
+    };
+    let post = reqwest::Method::POST;
+    let get = reqwest::Method::GET;
+    let stop = "/api/admin/workers/stop";
+    // DNS rebinding: a name that is not ours.
+    let r = send(get.clone(), "/health", &[("host", "evil.example")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    for host in ["localhost:1234", "stt.example.org", "127.0.0.1"] {
+        let r = send(get.clone(), "/health", &[("host", host)])
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{host}");
+    }
+    // A cross-site form post (text/plain, no preflight) to the admin API.
+    for headers in [
+        vec![
+            ("origin", "https://evil.example"),
+            ("content-type", "text/plain"),
+        ],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "null")],
+    ] {
+        let r = send(post.clone(), stop, &headers).await.unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+    }
+    assert!(
+        app.state.runner.is_running(),
+        "a refused request stopped the workers"
+    );
+    // A cross-site upload is refused too; a cross-site read is not a write.
+    let form = reqwest::multipart::Form::new().part(
+        "audio",
+        reqwest::multipart::Part::bytes(std::fs::read(jfk_wav()).unwrap()).file_name("a.wav"),
+    );
+    let r = app
+        .client
+        .post(format!("{}/api/events", app.base))
+        .header("origin", "https://evil.example")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = send(
+        get.clone(),
+        "/health",
+        &[("origin", "https://evil.example")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    // The service's own page is same-origin.
+    let origin = app.base.clone();
+    let r = send(
+        post.clone(),
+        stop,
+        &[("origin", &origin), ("sec-fetch-site", "same-origin")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!app.state.runner.is_running());
+    app.stop().await;
+
+    // With tokens set, a request from another site that carries one passes.
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(&data, &[("ADMIN_TOKEN", "adm1n")])).await;
+    let r = app
+        .client
+        .post(format!("{}{stop}", app.base))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(format!("{}{stop}", app.base))
+        .header("origin", "https://dashboard.example")
+        .bearer_auth("adm1n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
