@@ -18,7 +18,8 @@ pub const JOB_DURATION: &str = "susurro_job_duration_seconds";
 pub const TRANSCRIBED_AUDIO: &str = "susurro_transcribed_audio_seconds_total";
 pub const REALTIME_FACTOR: &str = "susurro_transcription_realtime_factor";
 pub const UPLOADS: &str = "susurro_uploads_total";
-/// Connections closed at once because `HTTP_MAX_CONNECTIONS` were open.
+/// Connections closed because `HTTP_MAX_CONNECTIONS` were open: the
+/// longest idle one, to make room, or a new one when all were busy.
 pub const CONNECTIONS_REFUSED: &str = "susurro_http_connections_refused_total";
 pub const HTTP_REQUESTS: &str = "susurro_http_requests_total";
 pub const HTTP_DURATION: &str = "susurro_http_request_duration_seconds";
@@ -67,7 +68,7 @@ fn describe() {
     describe_counter!(TRANSCRIBED_AUDIO, Unit::Seconds, "Audio transcribed");
     describe_counter!(
         CONNECTIONS_REFUSED,
-        "Connections closed at once: HTTP_MAX_CONNECTIONS were open"
+        "Connections closed because HTTP_MAX_CONNECTIONS were open (the longest idle, or the new one)"
     );
     describe_histogram!(
         REALTIME_FACTOR,
@@ -114,7 +115,7 @@ pub fn upload(outcome: &'static str) {
     metrics::counter!(UPLOADS, "outcome" => outcome).increment(1);
 }
 
-/// A connection was closed at once (too many open).
+/// A connection was closed because too many were open.
 pub fn connection_refused() {
     metrics::counter!(CONNECTIONS_REFUSED).increment(1);
 }
