@@ -38,6 +38,7 @@ impl App {
         let audio = audio_store(&settings)?;
         let pool =
             crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
+        let db_file = crate::db::DbFile::of_url(&settings.database_url);
         // A swap made on any node outlives restarts: it is the cluster's.
         let active = Node::cluster_model(&pool)
             .await?
@@ -63,6 +64,7 @@ impl App {
             job_retention: (settings.job_retention, settings.discarded_job_retention),
             clock: Arc::new(crate::clock::now_ms),
         };
+        retention.remove_partial_uploads().await?;
         let stop = tokio_util::sync::CancellationToken::new();
         let cleanup = tokio::spawn(
             retention
@@ -86,6 +88,7 @@ impl App {
             max_upload_bytes: settings.max_upload_bytes,
             max_audio_seconds: settings.max_audio_seconds,
             media: settings.media.clone(),
+            db_file: db_file.clone(),
             shutdown: shutdown.clone(),
         };
         Ok(Self {
@@ -105,6 +108,7 @@ impl App {
                 runner,
                 shutdown,
                 intake,
+                db_file,
             },
         })
     }

@@ -144,6 +144,68 @@ pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::
     }
 }
 
+/// The SQLite file a pool was opened on, to notice it removed or replaced
+/// under the running service (SQLite keeps writing to the old inode, so
+/// every later commit would be lost).
+#[derive(Debug, Clone)]
+pub struct DbFile {
+    path: std::path::PathBuf,
+    id: (u64, u64),
+}
+
+impl DbFile {
+    /// The file of a `sqlite:` URL, as it is now; `None` for PostgreSQL or
+    /// a file that cannot be read.
+    pub fn of_url(url: &str) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        if Dialect::of_url(url).ok()? != Dialect::Sqlite {
+            return None;
+        }
+        let path = SqliteConnectOptions::from_str(url)
+            .ok()?
+            .get_filename()
+            .to_path_buf();
+        let m = std::fs::metadata(&path).ok()?;
+        Some(Self {
+            path,
+            id: (m.dev(), m.ino()),
+        })
+    }
+
+    /// Why the database can no longer be written safely, if it cannot.
+    pub fn problem(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        match std::fs::metadata(&self.path) {
+            Err(_) => Some(format!(
+                "the database file {} was removed while the service runs: restart the service",
+                self.path.display()
+            )),
+            Ok(m) if (m.dev(), m.ino()) != self.id => Some(format!(
+                "the database file {} was replaced while the service runs: restart the service",
+                self.path.display()
+            )),
+            Ok(_) => None,
+        }
+    }
+}
+
+/// Whether a database error says the disk (or the database) is full.
+pub fn is_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.code().as_deref() == Some("13") || d.message().contains("database or disk is full")
+        }
+        sqlx::Error::Io(io) => io_is_full(io),
+        _ => false,
+    }
+}
+
+/// Whether an I/O error says the disk (or the quota) is full.
+pub fn io_is_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
 /// Opens the database with `synchronous=FULL` on SQLite.
 pub async fn connect(url: &str) -> anyhow::Result<Pool> {
     connect_with(url, SqliteSynchronous::Full).await

@@ -67,3 +67,25 @@ pub fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// The id given to a request, as a request extension.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
+
+/// Makes a SIGBUS (a mapped file changed under the process: the SQLite
+/// database or its WAL made immutable, truncated, or a failing disk) leave
+/// a line on standard error before the process ends as it would have.
+pub fn log_fatal_signals() {
+    extern "C" fn on_bus(sig: libc::c_int) {
+        const MSG: &[u8] =
+            b"susurro: fatal SIGBUS: a file mapped by the process (the SQLite database \
+or its write-ahead log) became unreadable or unwritable under it (made immutable, truncated, or a \
+disk fault); restart the service once the file is usable\n";
+        // SAFETY: write, signal and raise are async-signal-safe.
+        unsafe {
+            libc::write(2, MSG.as_ptr().cast(), MSG.len());
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
+    // SAFETY: installs a handler that only calls async-signal-safe functions.
+    unsafe {
+        libc::signal(libc::SIGBUS, on_bus as libc::sighandler_t);
+    }
+}

@@ -30,6 +30,12 @@ pub enum ApiError {
     BadGateway(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The disk uploads are stored on is full (507).
+    #[error("{0}")]
+    InsufficientStorage(String),
+    /// The database cannot take writes (503).
+    #[error("{0}")]
+    DatabaseUnavailable(String),
     /// The upload has no audio part (the field the client should use).
     #[error("missing the audio file: send it in the multipart field {0:?}")]
     MissingFile(&'static str),
@@ -58,7 +64,8 @@ impl ApiError {
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +85,8 @@ impl ApiError {
             Self::Unprocessable(_) => "unprocessable_audio",
             Self::BadGateway(_) => "upstream_error",
             Self::Unavailable(_) => "shutting_down",
+            Self::InsufficientStorage(_) => "insufficient_storage",
+            Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -99,6 +108,14 @@ impl From<IngestError> for ApiError {
             IngestError::TooLarge(m) => Self::PayloadTooLarge(m),
             IngestError::ShuttingDown => Self::Unavailable(e.to_string()),
             IngestError::Internal(m) => Self::internal(m),
+            IngestError::StorageFull(_) => {
+                tracing::error!(error = %e, "an upload found the disk full");
+                Self::InsufficientStorage(e.to_string())
+            }
+            IngestError::DatabaseUnavailable(m) => {
+                tracing::error!(error = %m, "an upload found the database unusable");
+                Self::DatabaseUnavailable(m)
+            }
             IngestError::Audio(AudioError::Io(io)) => Self::internal(io),
             IngestError::Audio(a @ (AudioError::UnsupportedFormat(_) | AudioError::UnsupportedCodec(_))) => {
                 Self::UnsupportedMedia(format!(

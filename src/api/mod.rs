@@ -40,6 +40,8 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Takes uploads in.
     pub intake: Intake,
+    /// The SQLite file, watched for removal or replacement.
+    pub db_file: Option<crate::db::DbFile>,
 }
 
 /// Every route.

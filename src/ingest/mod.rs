@@ -49,6 +49,13 @@ pub enum IngestError {
     /// The server began shutting down while the upload streamed.
     #[error("the server is shutting down; send the upload again in a moment")]
     ShuttingDown,
+    /// The disk (or quota) the upload is stored on is full.
+    #[error("no space left to store the upload: {0}")]
+    StorageFull(String),
+    /// The database cannot take writes (full, or its file was removed or
+    /// replaced under the running service).
+    #[error("{0}")]
+    DatabaseUnavailable(String),
     /// Storing the file or the event failed.
     #[error("{0}")]
     Internal(String),
@@ -63,7 +70,11 @@ impl IngestError {
             Self::Audio(AudioError::UnsupportedFormat(_) | AudioError::UnsupportedCodec(_)) => {
                 "unsupported"
             }
-            Self::Audio(AudioError::Io(_)) | Self::ShuttingDown | Self::Internal(_) => return,
+            Self::Audio(AudioError::Io(_))
+            | Self::ShuttingDown
+            | Self::Internal(_)
+            | Self::StorageFull(_)
+            | Self::DatabaseUnavailable(_) => return,
             _ => "invalid",
         };
         crate::metrics::upload(outcome);
@@ -71,6 +82,25 @@ impl IngestError {
 
     fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
+    }
+
+    /// A storage error: full disk, or a server fault.
+    pub(crate) fn storage(e: &std::io::Error) -> Self {
+        if crate::db::io_is_full(e) {
+            Self::StorageFull(e.to_string())
+        } else {
+            Self::Internal(format!("storing the upload: {e}"))
+        }
+    }
+
+    /// A database error: full or gone, or a server fault.
+    fn database(e: crate::queue::QueueError) -> Self {
+        match &e {
+            crate::queue::QueueError::Db(d) if crate::db::is_full(d) => Self::DatabaseUnavailable(
+                "the database is full: free disk space, then send the upload again".into(),
+            ),
+            _ => Self::internal(e),
+        }
     }
 }
 
@@ -86,6 +116,8 @@ pub struct Intake {
     pub max_audio_seconds: u64,
     /// The bounded child process that probes uploads.
     pub media: crate::audio::Sandbox,
+    /// The SQLite file, watched for removal or replacement.
+    pub db_file: Option<crate::db::DbFile>,
     /// Fired at shutdown: uploads still streaming stop with 503.
     pub shutdown: CancellationToken,
 }
@@ -137,6 +169,9 @@ impl Intake {
         fields: UploadFields,
         queueing: Queueing,
     ) -> Result<EventId, IngestError> {
+        if let Some(problem) = self.db_file.as_ref().and_then(|f| f.problem()) {
+            return Err(IngestError::DatabaseUnavailable(problem));
+        }
         let language = match fields.language.as_deref() {
             None => None,
             Some(l) => Some(Language::parse(l).map_err(IngestError::BadField)?),
@@ -164,7 +199,10 @@ impl Intake {
             .ok_or_else(|| IngestError::internal("upload without a file name"))?;
         if let Err(e) = self.audio.put_file(&name, &path).await {
             let _ = tokio::fs::remove_file(&path).await;
-            return Err(IngestError::internal(e));
+            return Err(match e {
+                crate::storage::StorageError::Io(io) => IngestError::storage(&io),
+                e => IngestError::internal(e),
+            });
         }
         let ev = NewEvent {
             audio_path: name,
@@ -182,7 +220,7 @@ impl Intake {
             Ok(id) => Ok(id),
             Err(e) => {
                 self.audio.remove(&ev.audio_path).await;
-                Err(IngestError::internal(e))
+                Err(IngestError::database(e))
             }
         }
     }

@@ -29,7 +29,7 @@ pub async fn stream_to_disk(
     dir: &Path,
     max: u64,
 ) -> Result<PendingFile, IngestError> {
-    let internal = |e: std::io::Error| IngestError::Internal(format!("storing the upload: {e}"));
+    let internal = |e: std::io::Error| IngestError::storage(&e);
     tokio::fs::create_dir_all(dir).await.map_err(internal)?;
     let named = tempfile::Builder::new()
         .prefix(&uuid::Uuid::new_v4().simple().to_string())

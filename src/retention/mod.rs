@@ -128,6 +128,34 @@ impl Retention {
         Ok(())
     }
 
+    /// At start, before the API serves: uploads this node was still
+    /// streaming or storing when it stopped (files in its staging folder
+    /// that no event names) are deleted at once, not an hour later. Returns
+    /// how many.
+    pub async fn remove_partial_uploads(&self) -> Result<u64, RetentionError> {
+        let referenced: HashSet<String> = events::referenced_audio(&self.pool)
+            .await?
+            .iter()
+            .filter_map(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let staging = AudioStore::local(self.audio.staging_dir().to_path_buf());
+        let mut removed = 0;
+        for file in staging.list().await? {
+            if file.name.ends_with(".upload") && !referenced.contains(&file.name) {
+                staging.remove(&file.name).await;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(
+                files = removed,
+                "removed uploads interrupted by the last stop"
+            );
+        }
+        Ok(removed)
+    }
+
     /// The periodic task: runs at once, then every `period`, until `stop`.
     pub async fn run(self, period: Duration, stop: CancellationToken) {
         let mut tick = tokio::time::interval(period);

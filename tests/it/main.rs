@@ -10,6 +10,7 @@ mod cli;
 mod cluster;
 mod crash;
 mod e2e;
+mod faults;
 mod fuzzed;
 mod hostile;
 mod importer;
