@@ -167,7 +167,12 @@ struct Opened {
     /// Packets still allowed, of any track, empty or not: a file cannot
     /// make the demuxer loop for longer than its size allows.
     budget: u64,
+    /// Empty packets seen, of any track.
+    empty: u64,
 }
+
+/// Empty packets a file may hold, of all its tracks together.
+const MAX_EMPTY_PACKETS: u64 = 1024;
 
 /// Packets a file may yield: two per byte (a real packet holds at least a
 /// byte of data; PCM packets hold thousands), plus a margin.
@@ -259,6 +264,7 @@ fn open(file: File) -> Result<Opened, AudioError> {
             declared_ms,
         },
         budget: packet_budget(len),
+        empty: 0,
         demux,
         skip: if params.codec == CODEC_TYPE_AAC {
             AAC_PRIMING
@@ -291,6 +297,14 @@ impl Opened {
             Err(SymError::DecodeError(_)) => return Step::Corrupt,
             Err(_) => return Step::End(None),
         };
+        if packet.data.is_empty() {
+            // Real streams carry no empty packets (Opus DTX frames hold a
+            // byte); a flood of them costs demuxing time for nothing.
+            self.empty += 1;
+            if self.empty > MAX_EMPTY_PACKETS {
+                return Step::OverBudget;
+            }
+        }
         if packet.track_id() != self.track_id {
             return Step::Nothing;
         }

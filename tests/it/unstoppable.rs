@@ -535,3 +535,143 @@ async fn other_sites_and_foreign_host_names_are_refused() {
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
+
+/// The atoms in `b[start..end]`: (offset, size, type).
+fn atoms(b: &[u8], start: usize, end: usize) -> Vec<(usize, usize, [u8; 4])> {
+    let mut out = Vec::new();
+    let mut pos = start;
+    while pos + 8 <= end {
+        let size = u32::from_be_bytes(b[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = b[pos + 4..pos + 8].try_into().unwrap();
+        if size < 8 || pos + size > end {
+            break;
+        }
+        out.push((pos, size, kind));
+        pos += size;
+    }
+    out
+}
+
+fn child_atoms(
+    b: &[u8],
+    parent: (usize, usize, [u8; 4]),
+    kind: &[u8; 4],
+) -> Vec<(usize, usize, [u8; 4])> {
+    atoms(b, parent.0 + 8, parent.0 + parent.1)
+        .into_iter()
+        .filter(|a| &a.2 == kind)
+        .collect()
+}
+
+/// A real fragmented MP4 (two AAC tracks, made by ffmpeg) whose second
+/// track's `trun` in fragment `fragment` declares `count` samples of 0
+/// bytes (default size 0, no per-sample fields): a demuxer that does not
+/// count the other track's packets loops for ever (2³²−1), or for as many
+/// empty packets as there are (fewer than the file has bytes).
+fn sample_flood(dir: &Path, fragment: usize, count: u32) -> Vec<u8> {
+    let src = dir.join(format!("frag{fragment}.m4a"));
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=660:duration=2"])
+        .args(["-map", "0", "-map", "1", "-c:a", "aac", "-ar", "16000"])
+        .args(["-movflags", "frag_keyframe+empty_moov+default_base_moof"])
+        .args(["-frag_duration", "500000"])
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut b = std::fs::read(&src).unwrap();
+    let top = atoms(&b, 0, b.len());
+    let moov = *top.iter().find(|a| &a.2 == b"moov").unwrap();
+    let mvex = child_atoms(&b, moov, b"mvex")[0];
+    let trex = child_atoms(&b, mvex, b"trex")[1];
+    b[trex.0 + 24..trex.0 + 28].copy_from_slice(&0u32.to_be_bytes());
+    let moof = *top
+        .iter()
+        .filter(|a| &a.2 == b"moof")
+        .nth(fragment)
+        .unwrap();
+    let traf = child_atoms(&b, moof, b"traf")[1];
+    let tfhd = child_atoms(&b, traf, b"tfhd")[0];
+    let flags = u32::from_be_bytes(b[tfhd.0 + 8..tfhd.0 + 12].try_into().unwrap()) & 0xFF_FFFF;
+    if flags & 0x10 != 0 {
+        let mut at = tfhd.0 + 16;
+        for (bit, width) in [(0x01, 8), (0x02, 4), (0x08, 4)] {
+            if flags & bit != 0 {
+                at += width;
+            }
+        }
+        b[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
+    }
+    let trun = child_atoms(&b, traf, b"trun")[0];
+    let data_offset = b[trun.0 + 16..trun.0 + 20].to_vec();
+    let mut flood = 20u32.to_be_bytes().to_vec();
+    flood.extend(b"trun");
+    flood.extend(1u32.to_be_bytes()); // version 0, flags: data offset only
+    flood.extend(count.to_be_bytes());
+    flood.extend(&data_offset);
+    let rest = trun.1 - 20;
+    flood.extend((rest as u32).to_be_bytes());
+    flood.extend(b"free");
+    flood.extend(vec![0u8; rest - 8]);
+    b[trun.0..trun.0 + trun.1].copy_from_slice(&flood);
+    b
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sample_floods_and_tiny_files_declaring_hours_are_answered_within_seconds() {
+    let (tmp, data) = temp_data();
+    let app = TestApp::start(settings(&data, &[])).await;
+    for (fragment, count, word) in [
+        (0, u32::MAX, "trun declares 4294967295 samples"),
+        (3, u32::MAX, "trun declares 4294967295 samples"),
+        (0, 20_000, "more packets than a file of this size"),
+        (3, 20_000, "more packets than a file of this size"),
+    ] {
+        let started = Instant::now();
+        let flood = sample_flood(tmp.path(), fragment, count);
+        let (s, body) = app.upload_bytes(flood, "flood.m4a", &[]).await;
+        let outcome = match s.as_u16() {
+            202 => {
+                let id = body["id"].as_str().unwrap();
+                let ev = app
+                    .wait_event(id, Duration::from_secs(30), |e| e["status"] == "failed")
+                    .await;
+                ev["error"].as_str().unwrap().to_string()
+            }
+            422 => body["error"]["message"].as_str().unwrap().to_string(),
+            other => panic!("fragment {fragment}: {other} {body}"),
+        };
+        eprintln!(
+            "{count} samples in fragment {fragment}: {s} {outcome} in {:?}",
+            started.elapsed()
+        );
+        assert!(outcome.contains(word), "{outcome}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    // A 0.5 s FLAC whose STREAMINFO declares 2^36 - 1 samples: refused at
+    // upload by its declared duration, before anything decodes it.
+    let flac = ffmpeg(&jfk_wav(), &["-t", "0.5"], "flac");
+    let mut b = std::fs::read(flac).unwrap();
+    assert_eq!(&b[..4], b"fLaC");
+    b[21] |= 0x0F;
+    b[22..26].copy_from_slice(&[0xFF; 4]);
+    let (s, body) = app.upload_bytes(b, "hours.flac", &[]).await;
+    assert_eq!(s, 413, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too long"),
+        "{body}"
+    );
+    // And the service goes on transcribing.
+    let id = event_id(&app, &jfk_wav()).await;
+    app.wait_transcribed(&id).await;
+    app.stop().await;
+}

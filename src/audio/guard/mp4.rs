@@ -217,6 +217,14 @@ impl Walk<'_, '_> {
             .filter(|&&f| flags & f != 0)
             .count() as u64;
         if fields == 0 {
+            // Sizes from the defaults: each sample still takes a byte of the
+            // file at least (a demuxer walks every declared sample).
+            if count > self.b.len {
+                return Err(malformed(format!(
+                    "mp4: trun declares {count} samples in a file of {} bytes",
+                    self.b.len
+                )));
+            }
             return Ok(());
         }
         let room = a.end.saturating_sub(pos);
