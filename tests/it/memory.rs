@@ -3,7 +3,7 @@
 //! memory after 300 short jobs is within 20 % of what it was after 50
 //! (whisper states are pooled, not made per job).
 
-use crate::common::process::{free_port, serve, wait_up};
+use crate::common::process::{free_port, rss_of, serve, wait_up};
 use crate::common::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -75,17 +75,6 @@ fn output_and_peak_rss(cmd: &mut std::process::Command) -> (std::process::Output
         },
         ru.ru_maxrss as u64 * 1024,
     )
-}
-
-fn rss_of(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb * 1024
 }
 
 #[test]

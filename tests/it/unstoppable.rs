@@ -675,3 +675,200 @@ async fn sample_floods_and_tiny_files_declaring_hours_are_answered_within_second
     app.wait_transcribed(&id).await;
     app.stop().await;
 }
+
+/// A `susurro serve` child on a free port with `env`; its base URL.
+async fn serve_process(data: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = crate::common::process::free_port();
+    let child = crate::common::process::serve(data, port, env);
+    let base = format!("http://127.0.0.1:{port}");
+    crate::common::process::wait_up(&reqwest::Client::new(), &base).await;
+    (child, base)
+}
+
+/// Runs `work` while sampling the RSS of `pid` every 100 ms; the peak.
+async fn peak_rss_during<T>(pid: u32, work: impl std::future::Future<Output = T>) -> (T, u64) {
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let rss = crate::common::process::rss_of(pid);
+                peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let out = work.await;
+    sampler.abort();
+    (out, peak.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_small_files_that_decode_to_hours_keep_the_service_under_a_gigabyte() {
+    // 3.9 hours of digital silence at 8 kHz: a ~2.6 MB FLAC, its STREAMINFO
+    // length cleared (0: unknown) so that only decoding finds the length.
+    let (tmp, data) = temp_data();
+    let flac = tmp.path().join("hours.flac");
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
+        .args([
+            "-i",
+            "anullsrc=r=8000:cl=mono",
+            "-t",
+            "14000",
+            "-c:a",
+            "flac",
+        ])
+        .arg(&flac)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut b = std::fs::read(&flac).unwrap();
+    b[21] &= 0xF0;
+    b[22..26].copy_from_slice(&[0; 4]);
+    assert!(b.len() < 4_000_000, "{} bytes", b.len());
+    let (mut server, base) = serve_process(&data, &[("WORKER_MAX_CONCURRENT", "2")]).await;
+    let client = reqwest::Client::new();
+    let pid = server.id();
+    let (events, peak) = peak_rss_during(pid, async {
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            ids.push(crate::common::process::upload(&client, &base, &b, "hours.flac").await);
+        }
+        let start = Instant::now();
+        let mut done = Vec::new();
+        for id in &ids {
+            loop {
+                let ev = crate::common::process::event(&client, &base, id).await;
+                if matches!(ev["status"].as_str(), Some("transcribed" | "failed")) {
+                    done.push(ev);
+                    break;
+                }
+                assert!(start.elapsed() < Duration::from_secs(400), "{ev}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        done
+    })
+    .await;
+    let _ = server.kill();
+    let _ = server.wait();
+    for ev in &events {
+        assert_eq!(ev["status"], "transcribed", "{ev}");
+        assert!(ev["duration_ms"].as_u64().unwrap() >= 13_900_000, "{ev}");
+    }
+    eprintln!(
+        "two 3.9-hour decodes at once: peak RSS {} MB",
+        peak / 1_000_000
+    );
+    assert!(peak < 1_000_000_000, "peak RSS {peak}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_of_many_unknown_fields_are_refused_without_being_kept() {
+    let (_tmp, data) = temp_data();
+    let (mut server, base) = serve_process(&data, &[]).await;
+    let pid = server.id();
+    let (statuses, peak) = peak_rss_during(pid, async {
+        let uploads = (0..8).map(|_| {
+            let base = base.clone();
+            async move {
+                // ~98 MB of 24,000 small unknown fields, streamed.
+                let boundary = "XyZzy";
+                let part = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"junk\"\r\n\r\n{}\r\n",
+                    "x".repeat(4000)
+                );
+                let parts = 24_000;
+                let tail = format!("--{boundary}--\r\n");
+                let len = part.len() * parts + tail.len();
+                let part = bytes::Bytes::from(part);
+                let body = futures_util::stream::iter((0..=parts).map(move |i| {
+                    Ok::<_, std::io::Error>(if i < parts {
+                        part.clone()
+                    } else {
+                        bytes::Bytes::from(tail.clone())
+                    })
+                }));
+                let r = reqwest::Client::new()
+                    .post(format!("{base}/api/events"))
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .header("content-length", len)
+                    .body(reqwest::Body::wrap_stream(body))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) => {
+                        let s = r.status().as_u16();
+                        (s, r.text().await.unwrap_or_default())
+                    }
+                    Err(e) => (0, e.to_string()),
+                }
+            }
+        });
+        futures_util::future::join_all(uploads).await
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let h = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(h.status(), 200);
+    let _ = server.kill();
+    let _ = server.wait();
+    for (s, body) in &statuses {
+        assert_eq!(*s, 400, "{body}");
+        assert!(body.contains("more than 64 parts"), "{body}");
+    }
+    eprintln!(
+        "8 bodies of unknown fields: peak RSS {} MB",
+        peak / 1_000_000
+    );
+    assert!(peak < 600_000_000, "peak RSS {peak}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_process_within_grace_while_a_job_is_stuck_in_decode() {
+    let (tmp, data) = temp_data();
+    let child = fake_child(tmp.path(), "child.sh", "", "exec /bin/sleep 6104");
+    let exe = child.display().to_string();
+    let (mut server, base) = serve_process(
+        &data,
+        &[("MEDIA_CHILD_EXE", &exe), ("SHUTDOWN_GRACE_SECONDS", "2")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let audio = std::fs::read(jfk_wav()).unwrap();
+    crate::common::process::upload(&client, &base, &audio, "a.wav").await;
+    let start = Instant::now();
+    while processes_with("sleep 6104") == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the job never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SAFETY: kill with a pid we own.
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(7),
+            "still running after grace + 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("exited {status} after {:?}", signalled.elapsed());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        processes_with("sleep 6104"),
+        0,
+        "the decoder child outlived the service"
+    );
+}

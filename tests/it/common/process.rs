@@ -85,3 +85,15 @@ pub async fn event(client: &reqwest::Client, base: &str, id: &str) -> serde_json
         .await
         .unwrap()
 }
+
+/// The resident set size of process `pid` now, in bytes.
+pub fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb * 1024
+}
