@@ -177,32 +177,46 @@ impl Sandbox {
     ) -> Result<Child, AudioError> {
         let file = File::open(path)?;
         let mut cmd = Command::new(&self.exe);
+        // The child sets its own limits before it reads a byte (no pre_exec
+        // hook here, so the standard library can use posix_spawn: forking a
+        // service that holds a model would copy its page tables).
         cmd.args(CHILD_ARGS)
             .arg(mode)
             .arg(max_seconds.to_string())
+            .arg(self.memory_bytes.to_string())
+            .arg((time.as_secs() + 5).to_string())
             .env_clear()
             .stdin(Stdio::from(file))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let memory = self.memory_bytes;
-        let cpu = time.as_secs() + 5;
-        // SAFETY: the closure runs in the forked child before exec and only
-        // calls setrlimit, which is async-signal-safe.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-                limit(libc::RLIMIT_AS, memory)?;
-                limit(libc::RLIMIT_CPU, cpu)?;
-                limit(libc::RLIMIT_CORE, 0)?;
-                limit(libc::RLIMIT_FSIZE, 0)?;
-                Ok(())
-            });
-        }
         cmd.spawn().map_err(|e| {
             AudioError::Io(std::io::Error::new(
                 e.kind(),
                 format!("could not start the decoder {}: {e}", self.exe.display()),
             ))
         })
+    }
+}
+
+/// Reads a child's whole answer from `r` and returns the 16 kHz samples it
+/// held: what the parent does with a child's output, on its own so that it
+/// can be fuzzed with what a compromised child could send
+/// (`fuzz/fuzz_targets/child.rs`). Never panics; frames are bounded.
+pub fn read_answer(r: impl Read) -> Result<usize, AudioError> {
+    let watch = Watch::new(Duration::MAX, false);
+    let mut samples = 0;
+    let ended = read_frames(r, &watch, &mut |frame| {
+        if let Frame::Samples(s) = frame {
+            samples += s.len();
+        }
+        Ok::<(), AudioError>(())
+    });
+    match ended {
+        Ok(Ended::Clean) => Ok(samples),
+        Ok(Ended::Error(e)) => Err(e),
+        Ok(Ended::Eof) => Err(AudioError::Sandbox("the answer ended early".into())),
+        Err(Stop::Consumer(e)) => Err(e),
+        Err(Stop::Protocol(m)) => Err(AudioError::Sandbox(m)),
     }
 }
 
@@ -533,18 +547,24 @@ impl From<WireError> for AudioError {
     }
 }
 
-/// The child: `susurro decode --ipc <probe|decode> <max seconds>`, the file
-/// on standard input, framed answers on standard output. Runs before any
+/// The child: `susurro decode --ipc <probe|decode> <max seconds> <memory
+/// bytes> <cpu seconds>`, the file on standard input, framed answers on
+/// standard output. Runs before any
 /// runtime or setting exists.
 pub fn child_main(args: &[String]) -> ExitCode {
-    lock_down();
-    let (Some(mode), Some(max)) = (
-        args.first(),
-        args.get(1).and_then(|m| m.parse::<u64>().ok()),
-    ) else {
-        eprintln!("usage: susurro decode --ipc <probe|decode> <max-seconds> < FILE");
+    let number = |i: usize| args.get(i).and_then(|v| v.parse::<u64>().ok());
+    let (Some(mode), Some(max), Some(memory), Some(cpu)) =
+        (args.first(), number(1), number(2), number(3))
+    else {
+        eprintln!(
+            "usage: susurro decode --ipc <probe|decode> <max-seconds> <memory-bytes> <cpu-seconds> < FILE"
+        );
         return ExitCode::from(2);
     };
+    if let Err(e) = lock_down(memory, cpu) {
+        eprintln!("could not set the child's limits: {e}");
+        return ExitCode::from(2);
+    }
     let input = match std::io::stdin().lock().as_fd_file() {
         Ok(f) => f,
         Err(e) => {
@@ -581,10 +601,12 @@ impl AsFdFile for std::io::StdinLock<'_> {
     }
 }
 
-/// The child's own limits: no new descriptors past the four it holds (so
-/// no sockets and no files), no network namespace where allowed, no new
-/// privileges, and death with the parent thread.
-fn lock_down() {
+/// The child's own limits, set before it reads a byte: `memory` bytes of
+/// address space, `cpu` seconds of CPU, no core dumps, no file writes, no
+/// new descriptors past the four it holds (so no sockets and no files), no
+/// network namespace where allowed, no new privileges, and death with the
+/// parent thread.
+fn lock_down(memory: u64, cpu: u64) -> std::io::Result<()> {
     // SAFETY: prctl and unshare take plain integer arguments.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
@@ -596,8 +618,12 @@ fn lock_down() {
             libc::_exit(3);
         }
     }
+    limit(libc::RLIMIT_AS, memory)?;
+    limit(libc::RLIMIT_CPU, cpu)?;
+    limit(libc::RLIMIT_CORE, 0)?;
+    limit(libc::RLIMIT_FSIZE, 0)?;
     // 0, 1, 2 and the duplicate of standard input made next.
-    let _ = limit(libc::RLIMIT_NOFILE, 4);
+    limit(libc::RLIMIT_NOFILE, 4)
 }
 
 fn frame(out: &mut impl Write, tag: u8, payload: &[u8]) -> std::io::Result<()> {

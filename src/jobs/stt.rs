@@ -130,12 +130,17 @@ impl SttWorker {
     async fn request_settings(
         &self,
         ev: &EventWork,
+        deadline: &crate::queue::Deadline,
     ) -> Result<(ModelName, Language, Arc<Settings>), JobError> {
         let model = match ev.model.as_deref() {
             Some(m) => ModelName::parse(m).map_err(|e| JobError::permanent(e.to_string()))?,
             None => self.engine.active(),
         };
-        self.models.ensure(&model).await?;
+        {
+            // A model download is not the job's work: it does not count.
+            let _hold = deadline.hold();
+            self.models.ensure(&model).await?;
+        }
         let language = match ev.language.as_deref() {
             Some(l) => Language::parse(l).map_err(JobError::permanent)?,
             None => self.settings.language.clone(),
@@ -165,7 +170,7 @@ impl SttWorker {
             .as_deref()
             .ok_or_else(|| JobError::permanent("the event's audio file is gone"))?;
         // Settings first: a job that cannot run does not download its audio.
-        let (model, language, settings) = self.request_settings(ev).await?;
+        let (model, language, settings) = self.request_settings(ev, &ctx.deadline).await?;
         let local = self.audio.fetch(name).await.map_err(|e| match e {
             StorageError::Object(object_store::Error::NotFound { .. }) => {
                 JobError::permanent("the event's audio file is gone")

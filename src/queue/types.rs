@@ -209,6 +209,25 @@ pub struct Deadline {
     policy: DeadlinePolicy,
     /// Time added for the audio, in ms.
     extra_ms: std::sync::atomic::AtomicU64,
+    /// Time spent on hold (waiting on something that is not the job's
+    /// work, such as a model download), in ms, and the hold under way.
+    held_ms: std::sync::atomic::AtomicU64,
+    holding: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// While it lives, the deadline's clock is stopped ([`Deadline::hold`]).
+pub struct Hold<'a>(&'a Deadline);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        let mut holding = self.0.holding.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(since) = holding.take() {
+            self.0.held_ms.fetch_add(
+                since.elapsed().as_millis() as u64,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+        }
+    }
 }
 
 impl Deadline {
@@ -218,7 +237,17 @@ impl Deadline {
             started: std::time::Instant::now(),
             policy,
             extra_ms: std::sync::atomic::AtomicU64::new(0),
+            held_ms: std::sync::atomic::AtomicU64::new(0),
+            holding: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Stops the clock until the returned guard is dropped: for waits that
+    /// are not the job's own work (downloading the model it needs).
+    pub fn hold(&self) -> Hold<'_> {
+        let mut holding = self.holding.lock().unwrap_or_else(|e| e.into_inner());
+        holding.get_or_insert_with(std::time::Instant::now);
+        Hold(self)
     }
 
     /// The job has (at least) `audio` of audio: its deadline is the base
@@ -229,20 +258,52 @@ impl Deadline {
             .fetch_max(extra, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// The whole time allowed so far.
+    /// The whole time allowed so far (time on hold not counted).
     pub fn allowed(&self) -> Duration {
         self.policy.base
             + Duration::from_millis(self.extra_ms.load(std::sync::atomic::Ordering::SeqCst))
     }
 
-    /// When the job must have finished.
+    /// When the job must have finished: the time allowed plus the time on
+    /// hold (a hold under way counts up to now).
     pub fn at(&self) -> std::time::Instant {
-        self.started + self.allowed()
+        let holding = *self.holding.lock().unwrap_or_else(|e| e.into_inner());
+        let held = Duration::from_millis(self.held_ms.load(std::sync::atomic::Ordering::SeqCst))
+            + holding.map_or(Duration::ZERO, |since| since.elapsed());
+        self.started + self.allowed() + held
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (never while on hold).
     pub fn passed(&self) -> bool {
-        std::time::Instant::now() >= self.at()
+        let holding = self
+            .holding
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        !holding && std::time::Instant::now() >= self.at()
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_stops_the_clock_and_audio_extends_it() {
+        let d = Deadline::start(DeadlinePolicy {
+            base: Duration::from_millis(50),
+            per_audio_second: 2.0,
+        });
+        {
+            let _hold = d.hold();
+            std::thread::sleep(Duration::from_millis(80));
+            assert!(!d.passed(), "passed while on hold");
+        }
+        assert!(!d.passed(), "the hold was counted");
+        d.set_audio(Duration::from_millis(100));
+        assert_eq!(d.allowed(), Duration::from_millis(250));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(d.passed());
     }
 }
 

@@ -872,3 +872,37 @@ async fn sigterm_ends_the_process_within_grace_while_a_job_is_stuck_in_decode() 
         "the decoder child outlived the service"
     );
 }
+
+#[test]
+fn a_media_child_over_its_memory_limit_is_a_clear_error() {
+    let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_susurro"));
+    let roomy =
+        susurro::audio::Sandbox::new(Some(exe.clone()), 512, Duration::from_secs(5)).unwrap();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut samples = 0;
+    let summary = roomy
+        .decode::<susurro::audio::AudioError>(
+            &jfk_mp3(),
+            60,
+            &never,
+            |_| {},
+            |b| {
+                samples += b.len();
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(summary.samples as usize, samples);
+    assert!(samples > 16_000, "{samples}");
+    // 16 MB of address space: the child cannot hold its buffers.
+    let mut tight = roomy.clone();
+    tight.memory_bytes = 16 << 20;
+    let err = tight
+        .decode::<susurro::audio::AudioError>(&jfk_mp3(), 60, &never, |_| {}, |_| Ok(()))
+        .unwrap_err();
+    assert!(
+        matches!(err, susurro::audio::AudioError::Sandbox(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ran out of memory"), "{err}");
+}
