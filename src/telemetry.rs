@@ -86,6 +86,6 @@ disk fault); restart the service once the file is usable\n";
     }
     // SAFETY: installs a handler that only calls async-signal-safe functions.
     unsafe {
-        libc::signal(libc::SIGBUS, on_bus as libc::sighandler_t);
+        libc::signal(libc::SIGBUS, on_bus as *const () as libc::sighandler_t);
     }
 }

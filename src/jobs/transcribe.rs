@@ -206,6 +206,7 @@ fn join(parts: Vec<(usize, Transcription)>, total_samples: usize) -> Transcripti
     let Some((_, mut whole)) = parts.next() else {
         return Transcription::default();
     };
+    let mut language_heard = !whole.no_speech;
     for (start, t) in parts {
         let shift = (start * 1000 / RATE) as i64;
         whole.segments.extend(t.segments.into_iter().map(|mut s| {
@@ -223,8 +224,9 @@ fn join(parts: Vec<(usize, Transcription)>, total_samples: usize) -> Transcripti
             }
             whole.text.push_str(&t.text);
         }
-        if whole.no_speech && !t.no_speech {
+        if !language_heard && !t.no_speech {
             whole.language = t.language.or(whole.language);
+            language_heard = true;
         }
         whole.inference_ms += t.inference_ms;
     }
