@@ -56,14 +56,7 @@ impl App {
             .owner(node_id.clone())
             .spawn();
         preload(&engine, &active);
-        let retention = crate::retention::Retention {
-            pool: pool.clone(),
-            queue: queue.clone(),
-            audio: audio.clone(),
-            audio_retention: settings.audio_retention,
-            job_retention: (settings.job_retention, settings.discarded_job_retention),
-            clock: Arc::new(crate::clock::now_ms),
-        };
+        let retention = retention(&settings, &pool, &queue, &audio);
         retention.remove_partial_uploads().await?;
         let stop = tokio_util::sync::CancellationToken::new();
         let cleanup = tokio::spawn(
@@ -197,6 +190,23 @@ fn node(
         runner.clone(),
         models.clone(),
     ))
+}
+
+/// Expiry of transcripts, audio and finished jobs, on the system clock.
+fn retention(
+    settings: &Settings,
+    pool: &crate::store::Pool,
+    queue: &Queue,
+    audio: &AudioStore,
+) -> crate::retention::Retention {
+    crate::retention::Retention {
+        pool: pool.clone(),
+        queue: queue.clone(),
+        audio: audio.clone(),
+        audio_retention: settings.audio_retention,
+        job_retention: (settings.job_retention, settings.discarded_job_retention),
+        clock: Arc::new(crate::clock::now_ms),
+    }
 }
 
 /// The audio store, with its local folder created.

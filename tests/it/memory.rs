@@ -34,47 +34,40 @@ fn one_hour() -> PathBuf {
 }
 
 /// Runs `cmd` to its end: its output, and its own peak resident memory in
-/// bytes (wait4's rusage of that child: other children of the test process,
-/// such as the browser test's Chromium, do not count).
-// Reaped by wait4 below, which std's wait cannot stand in for (it gives no rusage).
-#[allow(clippy::zombie_processes)]
-fn output_and_peak_rss(cmd: &mut std::process::Command) -> (std::process::Output, u64) {
-    use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let errs = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        err.read_to_end(&mut v).unwrap();
-        v
-    });
-    let mut stdout = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    let stderr = errs.join().unwrap();
-    let mut status = 0;
-    // SAFETY: wait4 writes into the status and rusage we pass.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
-    assert_eq!(pid, child.id() as i32);
-    let status = std::process::ExitStatus::from_raw(status);
-    (
-        std::process::Output {
-            status,
-            stdout,
-            stderr,
-        },
-        ru.ru_maxrss as u64 * 1024,
-    )
+/// bytes. Measured by a small python3 process that starts it and reads the
+/// rusage of its reaped children: wait4 on a child of this test process
+/// would not do, as exec records the high-water RSS of the memory it
+/// replaces in the new program's `ru_maxrss`, and a child spawned with
+/// vfork (as std spawns) replaces this whole test process's memory, models
+/// loaded by other tests included (seen in CI: 1,024 MB reported for a
+/// transcription that peaks at 383 MB on its own).
+fn output_and_peak_rss(cmd: &std::process::Command) -> (std::process::Output, u64) {
+    const MEASURE: &str = "import resource, subprocess, sys\n\
+        code = subprocess.run(sys.argv[1:]).returncode\n\
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+        sys.stderr.write(f'\\npeak-rss-kb {peak}\\n')\n\
+        sys.exit(code)\n";
+    let mut measured = std::process::Command::new("python3");
+    measured.args(["-c", MEASURE]).arg(cmd.get_program());
+    measured.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => measured.env(k, v),
+            None => measured.env_remove(k),
+        };
+    }
+    let mut out = measured.output().expect("python3 (measures peak RSS)");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let (rest, last) = text
+        .trim_end()
+        .rsplit_once('\n')
+        .unwrap_or(("", text.trim_end()));
+    let kb: u64 = last
+        .strip_prefix("peak-rss-kb ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS line from the measuring python3:\n{text}"));
+    out.stderr = rest.as_bytes().to_vec();
+    (out, kb * 1024)
 }
 
 #[test]
