@@ -392,8 +392,9 @@ async fn the_nodes_ride_out_a_postgresql_restart() {
     require_postgres();
     require_model("tiny.en");
     let Ok(pg_ctl) = std::env::var("TEST_PG_CTL") else {
-        eprintln!(
-            "skipped: TEST_DATABASE_URL is a server of your own (no TEST_PG_CTL to restart it)"
+        skip(
+            "cluster::the_nodes_ride_out_a_postgresql_restart",
+            "TEST_DATABASE_URL is a server of your own (no TEST_PG_CTL to restart it)",
         );
         return;
     };

@@ -96,13 +96,15 @@ async fn run_until_drained(q: Queue, name: &str, runners: usize) {
     }
 }
 
-/// Child-process mode of this test binary: drains the queue at
-/// `SUSURRO_QUEUE_CHILD_DB`. Returns at once in a normal test run.
+/// Child-process mode of this test binary, not a test of its own: drains the
+/// queue at `SUSURRO_QUEUE_CHILD_DB` for
+/// `exactly_once_across_tasks_and_processes`, which runs it by name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "child-process entry of queue::exactly_once_across_tasks_and_processes"]
 async fn child_worker() {
-    let Some(db) = std::env::var_os("SUSURRO_QUEUE_CHILD_DB") else {
-        return;
-    };
+    let db = std::env::var_os("SUSURRO_QUEUE_CHILD_DB").expect(
+        "queue::child_worker is the child process of queue::exactly_once_across_tasks_and_processes",
+    );
     let q = open(std::path::Path::new(&db), Duration::from_secs(30)).await;
     // Wait (a bounded time) until the parent has enqueued, then drain.
     let start = Instant::now();
@@ -123,6 +125,7 @@ async fn exactly_once_across_tasks_and_processes() {
                 .args([
                     "--exact",
                     "queue::child_worker",
+                    "--ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])

@@ -71,6 +71,17 @@ pub fn require_ct2(name: &str) -> PathBuf {
     p
 }
 
+/// Whether a test that lacks what it needs may be skipped: never in CI
+/// (`CI=true`), where a missing tool, service or data set is a failure that
+/// says what is missing; elsewhere the test says "skipped" with its name and
+/// why. Call as `skip("module::test", why); return;`, only where `why`
+/// names something a developer's checkout may lack.
+pub fn skip(test: &str, why: &str) {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(!ci, "{test}: {why} (CI=true: nothing is skipped in CI)");
+    eprintln!("skipped: {test}: {why}");
+}
+
 /// `../shared`, when this checkout has one (`SUSURRO_NO_SHARED=1` acts as
 /// if it had none, as in a user's fresh clone).
 pub fn shared_dir() -> Option<PathBuf> {
