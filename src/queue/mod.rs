@@ -14,26 +14,6 @@ mod types;
 
 pub use runner::{hostname, Handler, Handlers, InFlightJob, JobContext, Runner, RunnerHandle};
 
-impl FailedJob {
-    fn from_row(
-        row: &sqlx::any::AnyRow,
-        outcome: FailOutcome,
-        message: &str,
-    ) -> Result<Self, QueueError> {
-        let kind: String = row.get("kind");
-        let payload: String = row.get("payload");
-        Ok(Self {
-            id: row.get("id"),
-            kind: JobKind::parse(&kind)
-                .ok_or_else(|| QueueError::Corrupt(format!("unknown job kind {kind:?}")))?,
-            payload: serde_json::from_str(&payload)?,
-            attempt: row.get("attempts"),
-            max_attempts: row.get("max_attempts"),
-            outcome,
-            message: message.to_string(),
-        })
-    }
-}
 pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 
@@ -43,6 +23,34 @@ use sqlx::Row;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// A row's `kind` and `payload` columns, read back into their types.
+fn kind_and_payload(row: &sqlx::any::AnyRow) -> Result<(JobKind, serde_json::Value), QueueError> {
+    let kind: String = row.get("kind");
+    let payload: String = row.get("payload");
+    let kind = JobKind::parse(&kind)
+        .ok_or_else(|| QueueError::Corrupt(format!("unknown job kind {kind:?}")))?;
+    Ok((kind, serde_json::from_str(&payload)?))
+}
+
+impl FailedJob {
+    fn from_row(
+        row: &sqlx::any::AnyRow,
+        outcome: FailOutcome,
+        message: &str,
+    ) -> Result<Self, QueueError> {
+        let (kind, payload) = kind_and_payload(row)?;
+        Ok(Self {
+            id: row.get("id"),
+            kind,
+            payload,
+            attempt: row.get("attempts"),
+            max_attempts: row.get("max_attempts"),
+            outcome,
+            message: message.to_string(),
+        })
+    }
+}
 
 /// A cheap, cloneable handle to the queue.
 #[derive(Clone)]
@@ -215,14 +223,12 @@ impl Queue {
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
             let id: JobId = row.get("id");
-            let kind: String = row.get("kind");
-            let payload: String = row.get("payload");
+            let (kind, payload) = kind_and_payload(&row)?;
             let attempt: i64 = row.get("attempts");
             jobs.push(Job {
                 id,
-                kind: JobKind::parse(&kind)
-                    .ok_or_else(|| QueueError::Corrupt(format!("unknown job kind {kind:?}")))?,
-                payload: serde_json::from_str(&payload)?,
+                kind,
+                payload,
                 priority: row.get("priority"),
                 attempt,
                 max_attempts: row.get("max_attempts"),

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
 
+/// A loaded whisper model and its pool of whisper states (reused: a
 /// state holds megabytes of buffers; creating one per job fragments memory).
 pub struct Model {
     pub name: ModelName,
