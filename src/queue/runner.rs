@@ -196,11 +196,14 @@ impl Runner {
 
 /// This machine's host name (for node ids).
 pub fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "host".into())
+    Some(
+        gethostname::gethostname()
+            .to_string_lossy()
+            .trim()
+            .to_string(),
+    )
+    .filter(|s| !s.is_empty())
+    .unwrap_or_else(|| "host".into())
 }
 
 async fn rescue_loop(inner: Arc<Inner>) {

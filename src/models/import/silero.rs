@@ -117,58 +117,26 @@ struct Entry {
     data: Vec<f32>,
 }
 
-/// Parses a safetensors file: a little-endian u64 header length, a JSON
-/// header `{name: {dtype, shape, data_offsets}}`, then the data. Every
-/// offset is checked against the file.
+/// Reads a safetensors file (the `safetensors` crate checks the header and
+/// every tensor's offsets against the file); every tensor must be f32.
 fn parse(bytes: &[u8]) -> Result<HashMap<String, Entry>, ImportError> {
-    let bad = |m: &str| ImportError::Format(format!("safetensors: {m}"));
-    let n = bytes
-        .get(..8)
-        .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-        .ok_or_else(|| bad("shorter than its header length"))?;
-    let end = usize::try_from(n)
-        .ok()
-        .and_then(|n| n.checked_add(8))
-        .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| bad("header length past the end of the file"))?;
-    let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..end]).map_err(|e| bad(&e.to_string()))?;
-    let data = &bytes[end..];
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| ImportError::Format(format!("safetensors: {e}")))?;
     let mut out = HashMap::new();
-    for (name, v) in header {
-        if name == "__metadata__" {
-            continue;
-        }
-        if v["dtype"] != "F32" {
+    for (name, view) in file.tensors() {
+        if view.dtype() != safetensors::Dtype::F32 {
             return Err(ImportError::Unsupported(format!(
-                "{name}: dtype {} (expected F32)",
-                v["dtype"]
+                "{name}: dtype {:?} (expected F32)",
+                view.dtype()
             )));
         }
-        let shape: Vec<usize> = serde_json::from_value(v["shape"].clone())
-            .map_err(|_| bad(&format!("{name}: bad shape")))?;
-        let offs: [usize; 2] = serde_json::from_value(v["data_offsets"].clone())
-            .map_err(|_| bad(&format!("{name}: bad data_offsets")))?;
-        let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
-        let raw = data
-            .get(offs[0]..offs[1])
-            .filter(|r| Some(r.len()) == elements.and_then(|e| e.checked_mul(4)))
-            .ok_or_else(|| {
-                bad(&format!(
-                    "{name}: data outside the file or of the wrong size"
-                ))
-            })?;
-        let values = raw
+        let data = view
+            .data()
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        out.insert(
-            name,
-            Entry {
-                shape,
-                data: values,
-            },
-        );
+        let shape = view.shape().to_vec();
+        out.insert(name, Entry { shape, data });
     }
     Ok(out)
 }
