@@ -12,6 +12,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
+/// The token of an `Authorization: Bearer …` header (the one parser of it).
 pub(super) fn bearer(req: &Request) -> Option<&str> {
     req.headers()
         .get(axum::http::header::AUTHORIZATION)?

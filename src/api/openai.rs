@@ -90,12 +90,7 @@ async fn auth(
     req: Request,
     next: Next,
 ) -> Result<Response, OpenAiError> {
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let presented = super::auth::bearer(&req);
     super::auth::authorize_api(st.settings.api_token.as_deref(), presented)?;
     Ok(next.run(req).await)
 }
