@@ -2,6 +2,12 @@
 //! and a 60 s 48 kHz stereo WAV. Throughput is in seconds of audio per second,
 //! i.e. "elem/s" reads as × real time. `scripts/bench-decode` times ffmpeg on
 //! the same files and prints the ratio.
+//!
+//! `short_clip_media_path`: what an upload of a short clip costs before
+//! inference, probe (at upload) plus decode (in the job), in process and
+//! through the bounded media child (`susurro decode --ipc`, as the service
+//! runs it): the difference is the child's cost, to set against the clip's
+//! bare inference time (`benches/transcribe.rs`, `transcribe_jfk`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::path::{Path, PathBuf};
@@ -81,5 +87,64 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// An 11 s clip as users upload it: jfk.mp3 of ../shared, or generated.
+fn short_clip() -> PathBuf {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/jfk.mp3");
+    if shared.is_file() {
+        return shared;
+    }
+    let (mp3, _) = fixtures();
+    let out = mp3.with_file_name("speech-11s.mp3");
+    if !out.is_file() {
+        run(Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-t", "11", "-i"])
+            .arg(&mp3)
+            .arg(&out));
+    }
+    out
+}
+
+fn bench_media_path(c: &mut Criterion) {
+    let clip = short_clip();
+    let sandbox = susurro::audio::Sandbox::new(
+        Some(PathBuf::from(env!("CARGO_BIN_EXE_susurro"))),
+        512,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let mut g = c.benchmark_group("short_clip_media_path");
+    g.sample_size(20).measurement_time(Duration::from_secs(6));
+    g.bench_function("in_process", |b| {
+        b.iter(|| {
+            susurro::audio::probe_file(&clip).unwrap();
+            susurro::audio::decode_file(&clip, 3600)
+                .unwrap()
+                .samples
+                .len()
+        })
+    });
+    g.bench_function("media_child", |b| {
+        b.iter(|| {
+            sandbox.probe(&clip, 3600).unwrap();
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let mut n = 0;
+            sandbox
+                .decode(
+                    &clip,
+                    3600,
+                    &never,
+                    |_| {},
+                    |block| {
+                        n += block.len();
+                        Ok::<(), susurro::audio::AudioError>(())
+                    },
+                )
+                .unwrap();
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_media_path);
 criterion_main!(benches);
