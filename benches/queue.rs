@@ -39,7 +39,7 @@ fn backends(dir: &std::path::Path) -> Vec<(&'static str, String)> {
 async fn enqueue_batch(q: &Queue) {
     let mut tx = q.pool().begin().await.unwrap();
     for i in 0..BATCH {
-        Queue::enqueue_in(
+        q.enqueue_in(
             &mut tx,
             JobKind::Extract,
             &serde_json::json!({ "i": i }),

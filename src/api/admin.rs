@@ -74,7 +74,7 @@ pub(super) async fn transcript_stats(
     State(st): State<AppState>,
 ) -> Result<Json<crate::store::view::TranscriptStats>, ApiError> {
     Ok(Json(
-        crate::store::view::transcript_stats(&st.pool, (st.retention.clock)()).await?,
+        crate::store::view::transcript_stats(&st.pool, st.retention.clock.now_ms()).await?,
     ))
 }
 

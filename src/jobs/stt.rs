@@ -103,7 +103,7 @@ impl SttWorker {
             .map_err(db_err)?;
         let started = Instant::now();
         let (t, info) = self.transcribe(&ev, &ctx).await?;
-        self.store(&job, &event_id, &t, &info).await?;
+        self.store(&ctx.queue, &job, &event_id, &t, &info).await?;
         crate::metrics::transcribed(t.duration_ms, t.inference_ms);
         tracing::info!(
             audio_ms = t.duration_ms,
@@ -217,6 +217,7 @@ impl SttWorker {
     /// in one transaction; a lost lease rolls it all back.
     async fn store(
         &self,
+        queue: &Queue,
         job: &Job,
         event_id: &EventId,
         t: &Transcription,
@@ -233,19 +234,20 @@ impl SttWorker {
         .await
         .map_err(db_err)?;
         if self.settings.extract_webhook_url.is_some() {
-            Queue::enqueue_in(
-                &mut tx,
-                JobKind::Extract,
-                &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
-                &EnqueueOptions {
-                    unique_key: Some(event_id.to_string()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(db_err)?;
+            queue
+                .enqueue_in(
+                    &mut tx,
+                    JobKind::Extract,
+                    &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
+                    &EnqueueOptions {
+                        unique_key: Some(event_id.to_string()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(db_err)?;
         }
-        match Queue::complete_in(&mut tx, &job.lease).await {
+        match queue.complete_in(&mut tx, &job.lease).await {
             Ok(()) => {}
             Err(e @ crate::queue::QueueError::LeaseLost(_)) => {
                 // Dropping the transaction rolls the transcript back.

@@ -17,7 +17,7 @@ pub use runner::{hostname, Handler, Handlers, InFlightJob, JobContext, Runner, R
 pub use stats::{QueueStats, RunningJob};
 pub use types::*;
 
-use crate::clock::now_ms;
+use crate::clock::Clock;
 use crate::db::{Conn, Dialect, Pool};
 use sqlx::Row;
 use std::sync::Arc;
@@ -61,6 +61,7 @@ pub struct Queue {
     lease: Duration,
     backoff: Backoff,
     hooks: Option<Arc<dyn Handler>>,
+    clock: Clock,
 }
 
 impl Queue {
@@ -73,7 +74,20 @@ impl Queue {
             lease,
             backoff: Backoff::default(),
             hooks: None,
+            clock: Clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (tests move a manual one) for run times,
+    /// leases, backoffs and timestamps.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The queue's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The handlers whose failure hooks run when a job fails, is cancelled
@@ -131,12 +145,13 @@ impl Queue {
     /// after the commit. With a `unique_key` that an unfinished job of the same
     /// kind holds, returns that job's id instead of inserting.
     pub async fn enqueue_in(
+        &self,
         conn: &mut Conn,
         kind: JobKind,
         payload: &serde_json::Value,
         opts: &EnqueueOptions,
     ) -> Result<JobId, QueueError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let inserted: Option<JobId> = sqlx::query_scalar(
             "insert into jobs (kind, state, payload, priority, run_at, max_attempts, unique_key, created_at)
              values ($1, 'available', $2, $3, $4, $5, $6, $7)
@@ -174,7 +189,7 @@ impl Queue {
         opts: &EnqueueOptions,
     ) -> Result<JobId, QueueError> {
         let mut tx = self.pool.begin().await?;
-        let id = Self::enqueue_in(&mut tx, kind, payload, opts).await?;
+        let id = self.enqueue_in(&mut tx, kind, payload, opts).await?;
         tx.commit().await?;
         self.notify();
         Ok(id)
@@ -192,7 +207,7 @@ impl Queue {
         if n == 0 || kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let now = now_ms();
+        let now = self.clock.now_ms();
         // The kinds are the enum's own constants, never request data.
         let kinds = kinds
             .iter()
@@ -257,7 +272,7 @@ impl Queue {
             "update jobs set lease_expires_at = $1
               where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
-        .bind(now_ms() + self.lease.as_millis() as i64)
+        .bind(self.clock.now_ms() + self.lease.as_millis() as i64)
         .bind(lease.job_id)
         .bind(&lease.owner)
         .bind(lease.attempt)
@@ -268,13 +283,13 @@ impl Queue {
 
     /// Marks the job completed inside the caller's transaction, so the job's
     /// results and its completion commit together or not at all.
-    pub async fn complete_in(conn: &mut Conn, lease: &Lease) -> Result<(), QueueError> {
+    pub async fn complete_in(&self, conn: &mut Conn, lease: &Lease) -> Result<(), QueueError> {
         let r = sqlx::query(
             "update jobs set state = 'completed', finished_at = $1, lease_owner = null,
                     lease_expires_at = null, last_error = null
               where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
-        .bind(now_ms())
+        .bind(self.clock.now_ms())
         .bind(lease.job_id)
         .bind(&lease.owner)
         .bind(lease.attempt)
@@ -286,7 +301,7 @@ impl Queue {
     /// Marks the job completed.
     pub async fn complete(&self, lease: &Lease) -> Result<(), QueueError> {
         let mut conn = self.pool.acquire().await?;
-        Self::complete_in(&mut conn, lease).await
+        self.complete_in(&mut conn, lease).await
     }
 
     /// Completes several jobs in one transaction (batch workers). Returns
@@ -295,7 +310,7 @@ impl Queue {
         let mut tx = self.pool.begin().await?;
         let mut lost = Vec::new();
         for lease in leases {
-            match Self::complete_in(&mut tx, lease).await {
+            match self.complete_in(&mut tx, lease).await {
                 Ok(()) => {}
                 Err(QueueError::LeaseLost(_)) => lost.push(lease.clone()),
                 Err(e) => return Err(e),
@@ -309,7 +324,7 @@ impl Queue {
     /// `available` after the backoff; otherwise the job is discarded. The
     /// hooks record it on the job's subject in the same transaction.
     pub async fn fail(&self, lease: &Lease, err: &JobError) -> Result<FailOutcome, QueueError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let run_at = now + self.backoff.delay(lease.attempt).as_millis() as i64;
         let retryable = err.failure == Failure::Retryable;
         let mut tx = self.pool.begin().await?;
@@ -355,7 +370,7 @@ impl Queue {
                     lease_owner = null, lease_expires_at = null
               where id = $2 and state = 'running' and lease_owner = $3 and attempts = $4",
         )
-        .bind(now_ms())
+        .bind(self.clock.now_ms())
         .bind(lease.job_id)
         .bind(&lease.owner)
         .bind(lease.attempt)
@@ -380,7 +395,7 @@ impl Queue {
                   where id = $2 and state = $3
                   returning id, kind, payload, attempts, max_attempts",
             )
-            .bind(now_ms())
+            .bind(self.clock.now_ms())
             .bind(id)
             .bind(from.as_str())
             .fetch_optional(&mut *tx)
@@ -402,7 +417,7 @@ impl Queue {
     /// through the hooks in the same transaction. Returns how many.
     pub async fn rescue_expired(&self) -> Result<u64, QueueError> {
         const LOST: &str = "lease expired (worker lost)";
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "update jobs
@@ -445,7 +460,7 @@ impl Queue {
         finished_age: Duration,
         discarded_age: Duration,
     ) -> Result<u64, QueueError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let r = sqlx::query(
             "delete from jobs
               where (state in ('completed', 'cancelled') and finished_at < $1)

@@ -1,7 +1,6 @@
 //! Queue statistics for `/health` and the admin API.
 
 use super::{JobId, JobKind, JobState, Queue, QueueError};
-use crate::clock::now_ms;
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -33,7 +32,7 @@ pub struct QueueStats {
 impl Queue {
     /// Current statistics.
     pub async fn stats(&self) -> Result<QueueStats, QueueError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut counts: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         for kind in JobKind::ALL {
             let per = counts.entry(kind.as_str().to_string()).or_default();

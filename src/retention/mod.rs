@@ -4,6 +4,7 @@
 //! that is no longer needed and orphaned files, and prunes finished jobs.
 //! The SQL is the store's and the queue's; this module decides what goes.
 
+use crate::clock::Clock;
 use crate::queue::Queue;
 use crate::storage::{AudioStore, StorageError};
 use crate::store::events;
@@ -11,12 +12,8 @@ use crate::store::Pool;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// Milliseconds since the epoch; injectable for tests.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// What one purge removed.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -59,7 +56,7 @@ impl Retention {
     /// Runs one purge. `older_than` purges transcripts created before
     /// now − `older_than` as well as the expired ones.
     pub async fn purge(&self, older_than: Option<Duration>) -> Result<PurgeReport, RetentionError> {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         let cutoff = older_than.map_or(i64::MIN, |d| {
             now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         });
@@ -101,12 +98,7 @@ impl Retention {
         now: i64,
         report: &mut PurgeReport,
     ) -> Result<(), RetentionError> {
-        let referenced: HashSet<String> = events::referenced_audio(&self.pool)
-            .await?
-            .iter()
-            .filter_map(|p| Path::new(p).file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
+        let referenced = self.referenced_audio().await?;
         let old = |t: Option<std::time::SystemTime>| {
             t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .is_some_and(|t| (t.as_millis() as i64) < now - ORPHAN_GRACE_MS)
@@ -128,17 +120,23 @@ impl Retention {
         Ok(())
     }
 
+    /// The file names of the audio events still point at (a data folder
+    /// may be spelled any way, so names, not paths).
+    async fn referenced_audio(&self) -> Result<HashSet<String>, RetentionError> {
+        Ok(events::referenced_audio(&self.pool)
+            .await?
+            .iter()
+            .filter_map(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect())
+    }
+
     /// At start, before the API serves: uploads this node was still
     /// streaming or storing when it stopped (files in its staging folder
     /// that no event names) are deleted at once, not an hour later. Returns
     /// how many.
     pub async fn remove_partial_uploads(&self) -> Result<u64, RetentionError> {
-        let referenced: HashSet<String> = events::referenced_audio(&self.pool)
-            .await?
-            .iter()
-            .filter_map(|p| Path::new(p).file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
+        let referenced = self.referenced_audio().await?;
         let staging = AudioStore::local(self.audio.staging_dir().to_path_buf());
         let mut removed = 0;
         for file in staging.list().await? {

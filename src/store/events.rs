@@ -98,7 +98,7 @@ pub struct EventWork {
 /// Inserts the event and its `stt` job in one transaction; returns the id.
 pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError> {
     let id = EventId::new();
-    let now = now_ms();
+    let now = queue.clock().now_ms();
     let mut tx = queue.pool().begin().await?;
     sqlx::query(
         "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
@@ -124,17 +124,18 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError>
     )
     .execute(&mut *tx)
     .await?;
-    Queue::enqueue_in(
-        &mut tx,
-        JobKind::Stt,
-        &serde_json::json!({ "event_id": id }),
-        &EnqueueOptions {
-            unique_key: Some(id.to_string()),
-            priority: ev.priority,
-            ..Default::default()
-        },
-    )
-    .await?;
+    queue
+        .enqueue_in(
+            &mut tx,
+            JobKind::Stt,
+            &serde_json::json!({ "event_id": id }),
+            &EnqueueOptions {
+                unique_key: Some(id.to_string()),
+                priority: ev.priority,
+                ..Default::default()
+            },
+        )
+        .await?;
     tx.commit().await?;
     queue.notify();
     Ok(id)

@@ -371,7 +371,7 @@ async fn the_orphan_sweep_and_the_purge_delete_in_the_bucket() {
         audio: store.clone(),
         audio_retention: Duration::ZERO,
         job_retention: (Duration::from_secs(86_400), Duration::from_secs(86_400)),
-        clock: std::sync::Arc::new(move || susurro::clock::now_ms() + ahead_ms),
+        clock: susurro::clock::Clock::from_fn(move || susurro::clock::now_ms() + ahead_ms),
     };
     // Fresh: left alone (it may be an upload being stored).
     retention(0).purge(None).await.unwrap();

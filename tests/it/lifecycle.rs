@@ -5,7 +5,7 @@ use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
 use axum::http::HeaderMap;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -127,8 +127,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     tx.commit().await.unwrap();
 
     // The clock starts now; the loop ticks every 50 ms of real time.
-    let now = Arc::new(AtomicI64::new(susurro::clock::now_ms()));
-    let clock_now = now.clone();
+    let clock = susurro::clock::ManualClock::starting_now();
     let retention = susurro::retention::Retention {
         pool: pool.clone(),
         queue,
@@ -138,7 +137,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
             Duration::from_secs(7 * 86_400),
             Duration::from_secs(30 * 86_400),
         ),
-        clock: Arc::new(move || clock_now.load(Ordering::SeqCst)),
+        clock: clock.clock(),
     };
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(retention.run(Duration::from_millis(50), stop.clone()));
@@ -164,7 +163,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     assert!(orphan.exists());
 
     // Move the clock past the TTL (and the orphan grace hour): the next ticks purge.
-    now.fetch_add(7_200_000, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(7_200));
     let start = Instant::now();
     while status(pool.clone(), id.clone()).await != "expired" {
         assert!(

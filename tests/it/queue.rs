@@ -5,6 +5,7 @@ use futures_util::future::BoxFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use susurro::clock::ManualClock;
 use susurro::queue::*;
 
 async fn open(path: &std::path::Path, lease: Duration) -> Queue {
@@ -21,6 +22,13 @@ async fn open(path: &std::path::Path, lease: Duration) -> Queue {
         base: Duration::from_millis(50),
         cap: Duration::from_secs(1),
     })
+}
+
+/// [`open`] with a manual clock that the test moves instead of sleeping.
+async fn open_at(path: &std::path::Path, lease: Duration) -> (Queue, ManualClock) {
+    let clock = ManualClock::starting_now();
+    let q = open(path, lease).await.with_clock(clock.clock());
+    (q, clock)
 }
 
 fn job() -> serde_json::Value {
@@ -51,7 +59,8 @@ impl Handler for Effect {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| JobError::retryable(e.to_string()))?;
-            Queue::complete_in(&mut tx, &job.lease)
+            ctx.queue
+                .complete_in(&mut tx, &job.lease)
                 .await
                 .map_err(|e| JobError::retryable(e.to_string()))?;
             tx.commit()
@@ -138,7 +147,7 @@ async fn exactly_once_across_tasks_and_processes() {
     const N: i64 = 3000;
     let mut tx = q.pool().begin().await.unwrap();
     for i in 0..N {
-        Queue::enqueue_in(
+        q.enqueue_in(
             &mut tx,
             JobKind::Extract,
             &serde_json::json!({ "i": i }),
@@ -195,14 +204,15 @@ async fn exactly_once_across_tasks_and_processes() {
 #[tokio::test]
 async fn a_worker_that_lost_its_lease_cannot_write() {
     let dir = tempfile::tempdir().unwrap();
-    let q = open(&dir.path().join("q.db"), Duration::from_millis(50)).await;
+    let (q, clock) = open_at(&dir.path().join("q.db"), Duration::from_millis(50)).await;
     let id = q
         .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
         .await
         .unwrap();
     let a = q.claim("a", &[JobKind::Stt], 1).await.unwrap().remove(0);
     assert_eq!(a.id, id);
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(q.rescue_expired().await.unwrap(), 0, "lease still held");
+    clock.advance(Duration::from_millis(80));
     assert_eq!(q.rescue_expired().await.unwrap(), 1);
     let b = q.claim("b", &[JobKind::Stt], 1).await.unwrap().remove(0);
     assert_eq!(b.attempt, 2);
@@ -236,14 +246,14 @@ async fn a_worker_that_lost_its_lease_cannot_write() {
 #[tokio::test]
 async fn rescue_discards_when_attempts_are_used_up() {
     let dir = tempfile::tempdir().unwrap();
-    let q = open(&dir.path().join("q.db"), Duration::from_millis(10)).await;
+    let (q, clock) = open_at(&dir.path().join("q.db"), Duration::from_millis(10)).await;
     let opts = EnqueueOptions {
         max_attempts: Some(1),
         ..Default::default()
     };
     let id = q.enqueue(JobKind::Stt, &job(), &opts).await.unwrap();
     q.claim("a", &[JobKind::Stt], 1).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    clock.advance(Duration::from_millis(30));
     q.rescue_expired().await.unwrap();
     let (state, _, err) = q.job_state(id).await.unwrap();
     assert_eq!(state, JobState::Discarded);
@@ -270,21 +280,18 @@ fn backoff_doubles_is_capped_and_jittered() {
 #[tokio::test]
 async fn retryable_errors_back_off_then_discard_and_permanent_ones_discard_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let (q, clock) = open_at(&dir.path().join("q.db"), Duration::from_secs(30)).await;
     let id = q
         .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
         .await
         .unwrap();
+    let mut due_in = Duration::ZERO;
     for attempt in 1..=3 {
-        let j = loop {
-            if let Some(j) = q.claim("w", &[JobKind::Stt], 1).await.unwrap().pop() {
-                break j;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        clock.advance(due_in);
+        let j = q.claim("w", &[JobKind::Stt], 1).await.unwrap().remove(0);
         assert_eq!(j.attempt, attempt);
         assert_eq!(j.max_attempts, 3, "stt default");
-        let before = susurro::clock::now_ms();
+        let before = clock.clock().now_ms();
         let out = q
             .fail(&j.lease, &JobError::retryable("disk hiccup"))
             .await
@@ -295,11 +302,13 @@ async fn retryable_errors_back_off_then_discard_and_permanent_ones_discard_at_on
                 let wait = run_at - before;
                 let nominal = 50 * (1 << (attempt - 1));
                 assert!(
-                    wait >= nominal * 9 / 10 - 2 && wait <= nominal * 11 / 10 + 2,
+                    wait >= nominal * 9 / 10 - 1 && wait <= nominal * 11 / 10 + 1,
                     "{wait} vs {nominal}"
                 );
-                // Not claimable before its time.
+                // Not claimable before its time, claimable at it.
+                clock.advance(Duration::from_millis(wait as u64 - 1));
                 assert!(q.claim("w", &[JobKind::Stt], 1).await.unwrap().is_empty());
+                due_in = Duration::from_millis(1);
             }
             FailOutcome::Discarded => assert_eq!(attempt, 3),
             FailOutcome::Cancelled => unreachable!(),
@@ -327,7 +336,7 @@ async fn retryable_errors_back_off_then_discard_and_permanent_ones_discard_at_on
 #[tokio::test]
 async fn unique_keys_priority_and_run_at() {
     let dir = tempfile::tempdir().unwrap();
-    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let (q, clock) = open_at(&dir.path().join("q.db"), Duration::from_secs(30)).await;
     let key = EnqueueOptions {
         unique_key: Some("event-1".into()),
         ..Default::default()
@@ -368,7 +377,7 @@ async fn unique_keys_priority_and_run_at() {
             JobKind::Stt,
             &job(),
             &EnqueueOptions {
-                run_at: Some(susurro::clock::now_ms() + 300),
+                run_at: Some(clock.clock().now_ms() + 300),
                 priority: Some(0),
                 ..Default::default()
             },
@@ -387,7 +396,9 @@ async fn unique_keys_priority_and_run_at() {
         vec![high, low],
         "priority first; the future job waits"
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    clock.advance(Duration::from_millis(299));
+    assert!(q.claim("w", &[JobKind::Stt], 10).await.unwrap().is_empty());
+    clock.advance(Duration::from_millis(1));
     let due = q.claim("w", &[JobKind::Stt], 10).await.unwrap();
     assert_eq!(due.iter().map(|j| j.id).collect::<Vec<_>>(), vec![later]);
     // Kinds filter.
@@ -626,14 +637,15 @@ async fn a_claim_in_flight_when_workers_stop_takes_no_later_job() {
     // Its first claim is now waiting for a connection.
     tokio::time::sleep(Duration::from_millis(300)).await;
     runner.stop();
-    let id = Queue::enqueue_in(
-        &mut held[0],
-        JobKind::Stt,
-        &job(),
-        &EnqueueOptions::default(),
-    )
-    .await
-    .unwrap();
+    let id = q
+        .enqueue_in(
+            &mut held[0],
+            JobKind::Stt,
+            &job(),
+            &EnqueueOptions::default(),
+        )
+        .await
+        .unwrap();
     drop(held);
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (state, attempts, _) = q.job_state(id).await.unwrap();
@@ -647,7 +659,7 @@ async fn a_claim_in_flight_when_workers_stop_takes_no_later_job() {
 #[tokio::test]
 async fn stats_and_pruning() {
     let dir = tempfile::tempdir().unwrap();
-    let q = open(&dir.path().join("q.db"), Duration::from_secs(30)).await;
+    let (q, clock) = open_at(&dir.path().join("q.db"), Duration::from_secs(30)).await;
     for _ in 0..3 {
         q.enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
             .await
@@ -671,7 +683,7 @@ async fn stats_and_pruning() {
     assert_eq!(s.running[0].id, running[0].id);
     assert!(s.oldest_available_age_ms.is_some());
     assert_eq!((s.completed_last_minute, s.failed_last_hour), (1, 1));
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(Duration::from_millis(20));
     // Completed pruned after a short age; discarded kept longer.
     assert_eq!(
         q.prune(Duration::from_millis(1), Duration::from_secs(3600))
