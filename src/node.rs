@@ -6,6 +6,7 @@
 //! any node reaches every node within one interval; jobs running on the old
 //! model finish on it). A single SQLite node runs the same loop.
 
+use crate::clock::Clock;
 use crate::model_name::ModelName;
 use crate::models::ModelManager;
 use crate::queue::RunnerHandle;
@@ -26,6 +27,7 @@ pub struct Node {
     pub id: String,
     pub address: String,
     started_at: i64,
+    clock: Clock,
     interval: Duration,
     pool: Pool,
     runner: RunnerHandle,
@@ -66,6 +68,8 @@ impl Node {
         )
     }
 
+    /// This node as `id` at `address`, beating every `interval`; its
+    /// timestamps are read from `runner`'s queue's clock.
     pub fn new(
         id: String,
         address: String,
@@ -74,10 +78,12 @@ impl Node {
         runner: RunnerHandle,
         models: Arc<ModelManager>,
     ) -> Self {
+        let clock = runner.queue().clock().clone();
         Self {
             id,
             address,
-            started_at: crate::clock::now_ms(),
+            started_at: clock.now_ms(),
+            clock,
             interval,
             pool,
             runner,
@@ -102,7 +108,7 @@ impl Node {
             &self.pool,
             SettingKey::ActiveModel,
             name.as_str(),
-            crate::clock::now_ms(),
+            self.clock.now_ms(),
         )
         .await
     }
@@ -123,12 +129,12 @@ impl Node {
             workers,
             model: model.as_str(),
         };
-        cluster::register(&self.pool, &info, crate::clock::now_ms()).await
+        cluster::register(&self.pool, &info, self.clock.now_ms()).await
     }
 
     /// One beat: heartbeat, worker state, active model.
     async fn beat(self: &Arc<Self>) -> Result<(), sqlx::Error> {
-        let now = crate::clock::now_ms();
+        let now = self.clock.now_ms();
         let model = self.models.engine.active();
         {
             let _order = self.workers_order.lock().await;
@@ -218,7 +224,7 @@ impl Node {
                     tracing::warn!(error = %e, "node heartbeat failed");
                 }
                 if beat % FORGET_EVERY_BEATS == 0 {
-                    let stale = crate::clock::now_ms() - FORGET_AFTER_MS;
+                    let stale = self.clock.now_ms() - FORGET_AFTER_MS;
                     if let Err(e) = cluster::forget_stale(&self.pool, stale).await {
                         tracing::warn!(error = %e, "could not remove dead nodes' rows");
                     }
@@ -252,10 +258,6 @@ impl Node {
     /// least ten seconds) old.
     pub async fn live(&self) -> Result<Vec<NodeView>, sqlx::Error> {
         let window = (self.interval * 5).max(Duration::from_secs(10));
-        cluster::live(
-            &self.pool,
-            crate::clock::now_ms() - window.as_millis() as i64,
-        )
-        .await
+        cluster::live(&self.pool, self.clock.now_ms() - window.as_millis() as i64).await
     }
 }

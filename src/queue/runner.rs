@@ -416,6 +416,11 @@ async fn record_failure(inner: &Inner, job: &Job, lease: &Lease, err: &JobError)
 }
 
 impl RunnerHandle {
+    /// The queue this runner claims from.
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
     /// Resumes claiming.
     pub fn start(&self) {
         self.inner.enabled.store(true, Ordering::SeqCst);
