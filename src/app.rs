@@ -205,7 +205,7 @@ fn retention(
         audio: audio.clone(),
         audio_retention: settings.audio_retention,
         job_retention: (settings.job_retention, settings.discarded_job_retention),
-        clock: crate::clock::Clock::system(),
+        clock: queue.clock().clone(),
     }
 }
 
