@@ -192,7 +192,7 @@ fn node(
     ))
 }
 
-/// Expiry of transcripts, audio and finished jobs, on the system clock.
+/// Expiry of transcripts, audio and finished jobs, on the queue's clock.
 fn retention(
     settings: &Settings,
     pool: &crate::store::Pool,
