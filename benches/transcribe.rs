@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use susurro::model_name::ModelName;
+use susurro::models::name::ModelName;
 use susurro::progress::Progress;
 use susurro::stt::Language;
 use susurro::stt::{transcribe, Engine, TranscribeOptions, VadMode, VadSettings, Window};

@@ -8,11 +8,13 @@
 //! - [`config`]: every setting (clap with env), validated into typed settings.
 //! - [`api`]: HTTP only: routes, auth, and the error → HTTP mapping.
 //! - [`ingest`]: streamed uploads, limits, probing; typed errors.
-//! - [`jobs`]: the `stt` and `extract` job handlers and the shared
-//!   "transcribe a file" path.
+//! - [`jobs`]: the `stt` and `extract` job handlers, their typed payloads,
+//!   the shared "transcribe a file" path, and the model manager (list, pull,
+//!   delete, activate) over the engine.
 //! - [`stt`]: inference on samples: engine and model cache, VAD, chunks.
 //! - [`audio`]: probing and decoding to 16 kHz mono.
-//! - [`models`]: model files, catalog, downloads and the importer.
+//! - [`models`]: model files only: names, the checks before whisper.cpp
+//!   sees a file, catalog, downloads and the importer (below the engine).
 //! - [`queue`]: the durable job queue and the worker runner.
 //! - [`db`]: the pool (SQLite or PostgreSQL) and migrations; [`store`]:
 //!   events, transcripts, nodes; [`storage`]: audio in a folder or an S3 bucket.
@@ -33,8 +35,6 @@ pub mod db;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
-pub mod model_file;
-pub mod model_name;
 pub mod models;
 pub mod node;
 pub mod progress;

@@ -7,8 +7,8 @@
 //! model finish on it). A single SQLite node runs the same loop.
 
 use crate::clock::Clock;
-use crate::model_name::ModelName;
-use crate::models::ModelManager;
+use crate::jobs::ModelManager;
+use crate::models::name::ModelName;
 use crate::queue::RunnerHandle;
 use crate::store::cluster::{self, NodeInfo, NodeView, SettingKey, WorkersWanted};
 use crate::store::Pool;
@@ -256,8 +256,14 @@ impl Node {
 
     /// Live nodes: those whose heartbeat is at most five intervals (and at
     /// least ten seconds) old.
-    pub async fn live(&self) -> Result<Vec<NodeView>, sqlx::Error> {
+    pub async fn live(&self) -> Result<Vec<NodeView>, crate::queue::QueueError> {
         let window = (self.interval * 5).max(Duration::from_secs(10));
-        cluster::live(&self.pool, self.clock.now_ms() - window.as_millis() as i64).await
+        let mut nodes =
+            cluster::live(&self.pool, self.clock.now_ms() - window.as_millis() as i64).await?;
+        let running = self.runner.queue().running_per_owner().await?;
+        for n in &mut nodes {
+            n.running_jobs = running.get(&n.id).copied().unwrap_or(0);
+        }
+        Ok(nodes)
     }
 }

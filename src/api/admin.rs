@@ -2,8 +2,8 @@
 //! transcript statistics, purge, and worker control.
 
 use super::{ApiError, AppState};
-use crate::model_name::ModelName;
-use crate::models::ModelError;
+use crate::jobs::ModelError;
+use crate::models::name::ModelName;
 use crate::store::cluster::WorkersWanted;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -65,7 +65,7 @@ pub(super) struct WorkersView {
 pub(super) struct ModelsView {
     #[schema(value_type = String)]
     active: ModelName,
-    models: Vec<crate::models::ModelView>,
+    models: Vec<crate::jobs::ModelView>,
 }
 
 #[utoipa::path(get, path = "/api/admin/transcripts", tag = "admin",

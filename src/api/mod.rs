@@ -30,7 +30,7 @@ pub struct AppState {
     pub pool: Pool,
     pub queue: Queue,
     pub engine: Arc<Engine>,
-    pub models: Arc<crate::models::ModelManager>,
+    pub models: Arc<crate::jobs::ModelManager>,
     pub retention: crate::retention::Retention,
     pub settings: Arc<Settings>,
     pub runner: RunnerHandle,

@@ -444,7 +444,7 @@ pub(super) async fn get_model(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, OpenAiError> {
     let installed =
-        crate::model_name::ModelName::parse(&id).is_ok_and(|m| st.models.installed_whisper(&m));
+        crate::models::name::ModelName::parse(&id).is_ok_and(|m| st.models.installed_whisper(&m));
     if id == "whisper-1" || installed {
         return Ok(Json(model_object(&id)));
     }

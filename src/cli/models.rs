@@ -1,10 +1,10 @@
 //! `susurro models`: list, pull (with a progress bar), rm, import.
 
 use crate::config::Settings;
-use crate::model_name::ModelName;
+use crate::jobs::ModelManager;
 use crate::models::import::silero::{import_silero, parse_version};
 use crate::models::import::{import, ImportOptions, Quantize};
-use crate::models::ModelManager;
+use crate::models::name::ModelName;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::sync::Arc;

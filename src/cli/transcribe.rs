@@ -3,7 +3,7 @@
 
 use super::Format;
 use crate::config::Settings;
-use crate::model_name::ModelName;
+use crate::models::name::ModelName;
 use crate::progress::Progress;
 use crate::stt::{Engine, Language};
 use std::path::PathBuf;

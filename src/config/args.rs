@@ -3,7 +3,7 @@
 //! serve --help` lists them all. Values are parsed and range-checked here;
 //! [`super::Settings::resolve`] derives the rest.
 
-use crate::model_name::ModelName;
+use crate::models::name::ModelName;
 use crate::stt::{Language, VadMode, Window};
 use clap::builder::BoolishValueParser;
 use std::net::SocketAddr;

@@ -7,7 +7,7 @@ mod args;
 
 pub use args::SettingsArgs;
 
-use crate::model_name::ModelName;
+use crate::models::name::ModelName;
 use crate::stt::{Language, Window};
 use clap::{CommandFactory, Parser};
 use std::net::SocketAddr;

@@ -12,15 +12,37 @@ pub use fields::{echo, UploadFields, MAX_FIELD_BYTES};
 pub use upload::PendingFile;
 
 use crate::audio::AudioError;
-use crate::model_name::ModelName;
-use crate::models::ModelManager;
-use crate::queue::Queue;
+use crate::jobs::payload::{self, Payload};
+use crate::jobs::ModelManager;
+use crate::models::name::ModelName;
+use crate::queue::{EnqueueOptions, Queue, QueueError};
 use crate::storage::AudioStore;
 use crate::store::events::{self, EventId, NewEvent, Task};
 use crate::stt::Language;
 use axum::extract::Multipart;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// Stores a queued event and its `stt` job in one transaction (both or
+/// neither), then wakes the workers; returns the event's id.
+pub async fn enqueue_event(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError> {
+    let mut tx = queue.pool().begin().await?;
+    let id = events::insert_in(&mut tx, ev, queue.clock().now_ms()).await?;
+    let job = payload::Stt {
+        event_id: id.clone(),
+    };
+    let opts = EnqueueOptions {
+        unique_key: Some(id.to_string()),
+        priority: ev.priority,
+        ..Default::default()
+    };
+    queue
+        .enqueue_in(&mut tx, payload::Stt::KIND, &job.encode(), &opts)
+        .await?;
+    tx.commit().await?;
+    queue.notify();
+    Ok(id)
+}
 
 /// Why an upload was not taken.
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +238,7 @@ impl Intake {
             task: queueing.task,
             vad: fields.vad,
         };
-        match events::create(&self.queue, &ev).await {
+        match enqueue_event(&self.queue, &ev).await {
             Ok(id) => Ok(id),
             Err(e) => {
                 self.audio.remove(&ev.audio_path).await;

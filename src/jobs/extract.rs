@@ -10,6 +10,7 @@
 //! the last attempt the job is discarded with the reason. Without a URL the
 //! jobs wait in the queue for a later extractor.
 
+use super::payload::{self, Payload};
 use crate::queue::{FailedJob, Handler, Job, JobContext, JobError, JobKind};
 use crate::store::Pool;
 use futures_util::future::BoxFuture;
@@ -52,12 +53,8 @@ impl WebhookWorker {
     }
 
     async fn deliver(self, job: Job, ctx: JobContext) -> Result<(), JobError> {
-        let event_id = job
-            .payload
-            .get("event_id")
-            .and_then(|v| v.as_str())
-            .and_then(crate::store::events::EventId::parse)
-            .ok_or_else(|| JobError::permanent("extract job without event_id"))?;
+        let work = payload::Extract::decode(&job.payload)?;
+        let event_id = work.event_id;
         let event = crate::store::events::get(&self.pool, &event_id)
             .await
             .map_err(|e| JobError::retryable(e.to_string()))?
@@ -69,7 +66,7 @@ impl WebhookWorker {
         }
         let body = serde_json::to_vec(&serde_json::json!({
             "event": event,
-            "transcript_id": job.payload.get("transcript_id"),
+            "transcript_id": work.transcript_id,
         }))
         .map_err(|e| JobError::permanent(e.to_string()))?;
         let ts = crate::clock::now_ms() / 1000;

@@ -1,10 +1,14 @@
 //! The jobs the service runs: [`stt`] (transcribe an event) and [`extract`]
-//! (hand its transcript to the next stage), and [`transcribe_file`], the one
+//! (hand its transcript to the next stage), their typed [`payload`]s, and
+//! [`transcribe_file`], the one
 //! decode → prompt → speech detection → transcription path that the `stt`
 //! job and the command line share.
 
 pub mod extract;
+mod models;
+pub mod payload;
 pub mod stt;
 mod transcribe;
 
+pub use models::{ModelError, ModelManager, ModelView};
 pub use transcribe::{transcribe_file, FileError, FileRequest};

@@ -5,11 +5,12 @@
 //! then delete the audio. Failures, cancellations and rescues are recorded
 //! on the event in the queue's own transaction.
 
+use super::payload::{self, Payload};
 use super::{transcribe_file, FileError, FileRequest};
 use crate::audio::{AudioError, AudioInfo};
 use crate::config::Settings;
-use crate::model_name::ModelName;
-use crate::models::{ModelError, ModelManager};
+use crate::jobs::{ModelError, ModelManager};
+use crate::models::name::ModelName;
 use crate::queue::{
     EnqueueOptions, FailOutcome, FailedJob, Handler, Job, JobContext, JobError, JobKind, Queue,
 };
@@ -75,17 +76,13 @@ fn db_err(e: impl std::fmt::Display) -> JobError {
 }
 
 /// The event an `stt` job is for.
-fn event_of(payload: &serde_json::Value) -> Option<EventId> {
-    payload
-        .get("event_id")
-        .and_then(|v| v.as_str())
-        .and_then(EventId::parse)
+fn event_of(payload: &serde_json::Value) -> Result<EventId, JobError> {
+    payload::Stt::decode(payload).map(|p| p.event_id)
 }
 
 impl SttWorker {
     async fn process(self, job: Job, ctx: JobContext) -> Result<(), JobError> {
-        let event_id = event_of(&job.payload)
-            .ok_or_else(|| JobError::permanent("stt job without event_id"))?;
+        let event_id = event_of(&job.payload)?;
         let ev = events::work(&self.pool, &event_id)
             .await
             .map_err(db_err)?
@@ -234,11 +231,15 @@ impl SttWorker {
         .await
         .map_err(db_err)?;
         if self.settings.extract_webhook_url.is_some() {
+            let next = payload::Extract {
+                event_id: event_id.clone(),
+                transcript_id,
+            };
             queue
                 .enqueue_in(
                     &mut tx,
-                    JobKind::Extract,
-                    &serde_json::json!({ "event_id": event_id, "transcript_id": transcript_id }),
+                    payload::Extract::KIND,
+                    &next.encode(),
                     &EnqueueOptions {
                         unique_key: Some(event_id.to_string()),
                         ..Default::default()
@@ -265,7 +266,7 @@ impl Handler for SttWorker {
     }
 
     fn run(&self, job: Job, ctx: JobContext) -> BoxFuture<'static, Result<(), JobError>> {
-        let event_id = event_of(&job.payload).map(|e| e.to_string());
+        let event_id = event_of(&job.payload).ok().map(|e| e.to_string());
         let span = tracing::info_span!(
             "stt",
             job_id = %job.id,
@@ -281,7 +282,7 @@ impl Handler for SttWorker {
         failed: &'a FailedJob,
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {
-            let Some(event_id) = event_of(&failed.payload) else {
+            let Ok(event_id) = event_of(&failed.payload) else {
                 return Ok(());
             };
             let (status, msg) = match failed.outcome {
@@ -312,7 +313,7 @@ impl Handler for SttWorker {
             if matches!(failed.outcome, FailOutcome::Retrying { .. }) || !retention.is_zero() {
                 return;
             }
-            let Some(event_id) = event_of(&failed.payload) else {
+            let Ok(event_id) = event_of(&failed.payload) else {
                 return;
             };
             // A failed event's audio goes at once (or after AUDIO_RETENTION_HOURS,

@@ -8,7 +8,7 @@
 
 use crate::audio::{AudioError, AudioInfo};
 use crate::config::Settings;
-use crate::model_name::ModelName;
+use crate::models::name::ModelName;
 use crate::progress::Progress;
 use crate::stt::{
     Engine, Language, Model, SileroVad, SttError, TranscribeOptions, Transcription, VadMode,

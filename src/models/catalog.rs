@@ -54,7 +54,7 @@ const BUILTIN_SHA256: &[(&str, &str, u64)] = &[(
 
 /// whisper.cpp's Silero VAD model in ggml form, as its VAD repository
 /// publishes it (the SHA-256 is the published one; no SHA-1 is published).
-pub const VAD_MODEL: &str = crate::stt::vad::CATALOG_VAD_MODEL;
+pub const VAD_MODEL: &str = "silero-v6.2.0";
 const VAD_URL: &str =
     "https://huggingface.co/ggml-org/whisper-vad/resolve/main/ggml-silero-v6.2.0.bin";
 const VAD_SHA256: &str = "2aa269b785eeb53a82983a20501ddf7c1d9c48e33ab63a41391ac6c9f7fb6987";

@@ -1,13 +1,14 @@
-//! Models as the service manages them: the catalog of downloadable models,
-//! verified downloads, the manager (list, pull, delete, activate), and the
-//! importers (CTranslate2 Whisper models, Silero VAD weights). Names and
-//! file locations are [`crate::model_name`]'s.
+//! Model files, below the engine that runs them: names and locations
+//! ([`name`]), the checks a file passes before whisper.cpp sees it
+//! ([`file`]), the catalog of downloadable models, verified downloads, and
+//! the importers (CTranslate2 Whisper models, Silero VAD weights). Nothing
+//! here loads a model or runs inference; the model manager that does (list,
+//! pull, delete, activate over the engine) is in the jobs layer above.
 
 pub mod catalog;
 pub mod download;
+pub mod file;
 pub mod import;
-mod manager;
+pub mod name;
 
-pub use manager::{ModelError, ModelManager, ModelView};
-
-pub use crate::model_name::{list_installed, ModelName};
+pub use name::{list_installed, ModelName};

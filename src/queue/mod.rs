@@ -195,6 +195,41 @@ impl Queue {
         Ok(id)
     }
 
+    /// The ids and payloads of the `available` jobs of `kind` (to find those
+    /// that can no longer run).
+    pub async fn available(
+        &self,
+        kind: JobKind,
+    ) -> Result<Vec<(JobId, serde_json::Value)>, QueueError> {
+        let rows =
+            sqlx::query("select id, payload from jobs where kind = $1 and state = 'available'")
+                .bind(kind.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let payload: String = r.get("payload");
+                Ok((r.get("id"), serde_json::from_str(&payload)?))
+            })
+            .collect()
+    }
+
+    /// Deletes those of `ids` that are still `available` (one claimed in the
+    /// meantime is left alone); returns how many went.
+    pub async fn delete_available(&self, ids: &[JobId]) -> Result<u64, QueueError> {
+        let mut tx = self.pool.begin().await?;
+        let mut n = 0;
+        for id in ids {
+            n += sqlx::query("delete from jobs where id = $1 and state = 'available'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Atomically claims up to `n` due jobs of `kinds` for `owner`: one
     /// `UPDATE … RETURNING` statement, so concurrent claimers (tasks or
     /// processes) never get the same job.

@@ -89,3 +89,21 @@ impl Queue {
         })
     }
 }
+
+impl Queue {
+    /// How many jobs each lease owner (node) runs now.
+    pub async fn running_per_owner(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, QueueError> {
+        let rows = sqlx::query(
+            "select lease_owner, count(*) as n from jobs
+              where state = 'running' and lease_owner is not null group by lease_owner",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("lease_owner"), r.get("n")))
+            .collect())
+    }
+}

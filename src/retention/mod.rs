@@ -5,6 +5,7 @@
 //! The SQL is the store's and the queue's; this module decides what goes.
 
 use crate::clock::Clock;
+use crate::jobs::payload::{self, Payload};
 use crate::queue::Queue;
 use crate::storage::{AudioStore, StorageError};
 use crate::store::events;
@@ -70,7 +71,7 @@ impl Retention {
             .queue
             .prune(self.job_retention.0, self.job_retention.1)
             .await?;
-        report.pruned_jobs += events::drop_stale_extract_jobs(&self.pool).await?;
+        report.pruned_jobs += self.drop_stale_extract_jobs().await?;
         if report != PurgeReport::default() {
             tracing::info!(?report, "retention purge");
         }
@@ -118,6 +119,22 @@ impl Retention {
             }
         }
         Ok(())
+    }
+
+    /// `extract` jobs that can never deliver: their transcript is gone (or
+    /// their payload names no event). Returns how many were deleted.
+    async fn drop_stale_extract_jobs(&self) -> Result<u64, RetentionError> {
+        let mut stale = Vec::new();
+        for (id, p) in self.queue.available(payload::Extract::KIND).await? {
+            let live = match payload::Extract::decode(&p) {
+                Ok(x) => events::has_transcript(&self.pool, &x.event_id).await?,
+                Err(_) => false,
+            };
+            if !live {
+                stale.push(id);
+            }
+        }
+        Ok(self.queue.delete_available(&stale).await?)
     }
 
     /// The file names of the audio events still point at (a data folder

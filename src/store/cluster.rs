@@ -1,7 +1,7 @@
 //! The rows every node shares: `nodes` (one per running service, kept
 //! fresh by its heartbeat, with the worker state it should follow) and
 //! `cluster_settings` (the active model). Their SQL; the node's loop that
-//! uses them is [`crate::node`].
+//! uses them is the node layer's (`node.rs`).
 
 use super::Pool;
 use crate::clock::rfc3339;
@@ -33,7 +33,8 @@ pub struct NodeView {
     pub last_heartbeat: String,
     /// Jobs it runs at once at most.
     pub slots: i64,
-    /// Jobs whose lease it holds now.
+    /// Jobs whose lease it holds now (the queue's count, filled in by the
+    /// node layer above; the store reads no jobs).
     pub running_jobs: i64,
     pub workers: WorkersWanted,
     /// The model it transcribes new jobs with.
@@ -123,13 +124,12 @@ pub async fn forget_stale(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> 
     Ok(r.rows_affected())
 }
 
-/// Nodes whose last heartbeat is at or after `since`, oldest first.
+/// Nodes whose last heartbeat is at or after `since`, oldest first
+/// (`running_jobs` left at 0).
 pub async fn live(pool: &Pool, since: i64) -> Result<Vec<NodeView>, sqlx::Error> {
     let rows = sqlx::query(
-        "select n.id, n.address, n.started_at, n.heartbeat_at, n.slots, n.workers, n.model,
-                (select count(*) from jobs j where j.state = 'running' and j.lease_owner = n.id)
-                    as running_jobs
-           from nodes n where n.heartbeat_at >= $1 order by n.started_at, n.id",
+        "select id, address, started_at, heartbeat_at, slots, workers, model
+           from nodes where heartbeat_at >= $1 order by started_at, id",
     )
     .bind(since)
     .fetch_all(pool)
@@ -142,7 +142,7 @@ pub async fn live(pool: &Pool, since: i64) -> Result<Vec<NodeView>, sqlx::Error>
                 started: rfc3339(r.try_get("started_at")?),
                 last_heartbeat: rfc3339(r.try_get("heartbeat_at")?),
                 slots: r.try_get("slots")?,
-                running_jobs: r.try_get("running_jobs")?,
+                running_jobs: 0,
                 workers: r.try_get("workers")?,
                 model: r.try_get("model")?,
             })

@@ -5,17 +5,25 @@
 pub use super::view::{get, list, parse_cursor};
 
 use crate::clock::now_ms;
-use crate::model_name::ModelName;
-use crate::queue::{EnqueueOptions, JobKind, Queue, QueueError};
+use crate::models::name::ModelName;
 use crate::store::{Conn, Pool};
 use crate::stt::Transcription;
 use sqlx::Row;
 use std::time::Duration;
 
-/// An event's id: a UUID, in its hyphenated lowercase form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
+/// An event's id: a UUID, in its hyphenated lowercase form (anything else
+/// does not deserialise).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct EventId(String);
+
+impl TryFrom<String> for EventId {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| format!("{s:?} is not an event id"))
+    }
+}
 
 impl EventId {
     /// A new random id.
@@ -95,11 +103,16 @@ pub struct EventWork {
     pub vad_options: Option<String>,
 }
 
-/// Inserts the event and its `stt` job in one transaction; returns the id.
-pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError> {
+/// Inserts a queued event inside the caller's transaction (which enqueues
+/// its job: `ingest::enqueue_event`); returns its id.
+pub async fn insert_in(conn: &mut Conn, ev: &NewEvent, now: i64) -> Result<EventId, sqlx::Error> {
     let id = EventId::new();
-    let now = queue.clock().now_ms();
-    let mut tx = queue.pool().begin().await?;
+    let vad = ev
+        .vad
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "insert into events (id, status, audio_path, audio_bytes, language, prompt, model, container, codec,
                              created_at, updated_at, task, vad_options)
@@ -115,29 +128,9 @@ pub async fn create(queue: &Queue, ev: &NewEvent) -> Result<EventId, QueueError>
     .bind(&ev.codec)
     .bind(now)
     .bind(ev.task)
-    .bind(
-        ev.vad
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(QueueError::Payload)?,
-    )
-    .execute(&mut *tx)
+    .bind(vad)
+    .execute(&mut *conn)
     .await?;
-    queue
-        .enqueue_in(
-            &mut tx,
-            JobKind::Stt,
-            &serde_json::json!({ "event_id": id }),
-            &EnqueueOptions {
-                unique_key: Some(id.to_string()),
-                priority: ev.priority,
-                ..Default::default()
-            },
-        )
-        .await?;
-    tx.commit().await?;
-    queue.notify();
     Ok(id)
 }
 
@@ -329,17 +322,4 @@ pub async fn referenced_audio(pool: &Pool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select audio_path from events where audio_path is not null")
         .fetch_all(pool)
         .await
-}
-
-/// `extract` jobs that can never deliver: their transcript is gone. Returns
-/// how many were deleted.
-pub async fn drop_stale_extract_jobs(pool: &Pool) -> Result<u64, sqlx::Error> {
-    let event_id = super::Dialect::of(pool).json_text("jobs.payload", "event_id");
-    let r = sqlx::query(&format!(
-        "delete from jobs where kind = 'extract' and state = 'available'
-            and not exists (select 1 from transcripts t where t.event_id = {event_id})"
-    ))
-    .execute(pool)
-    .await?;
-    Ok(r.rows_affected())
 }

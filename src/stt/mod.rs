@@ -1,8 +1,8 @@
 //! Speech to text on samples: the in-process whisper engine (models and
 //! whisper states loaded once and shared), voice activity detection,
 //! chunking and the transcription pipeline, the transcript types and
-//! subtitle formats. The `stt` job worker that drives it lives in
-//! [`crate::jobs::stt`].
+//! subtitle formats. The `stt` job worker that drives it lives in the jobs
+//! layer above (`jobs/stt.rs`).
 
 pub mod chunk;
 pub mod filter;

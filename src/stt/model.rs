@@ -6,7 +6,7 @@
 
 use super::vad::SileroVad;
 use super::SttError;
-use crate::model_name::{list_installed, ModelName};
+use crate::models::name::{list_installed, ModelName};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -302,7 +302,7 @@ impl Engine {
 
     /// Checks the file, then loads it into whisper.cpp and caches it.
     fn load(&self, name: &ModelName, path: &std::path::Path) -> Result<Arc<Model>, SttError> {
-        crate::model_file::check_whisper(path).map_err(|e| SttError::ModelLoad {
+        crate::models::file::check_whisper(path).map_err(|e| SttError::ModelLoad {
             name: name.to_string(),
             reason: e.to_string(),
         })?;

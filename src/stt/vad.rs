@@ -12,7 +12,7 @@ use whisper_rs::{WhisperVadContext, WhisperVadContextParams, WhisperVadParams};
 const RATE: usize = 16_000;
 
 /// whisper.cpp's published Silero model, the catalog's VAD entry.
-pub const CATALOG_VAD_MODEL: &str = "silero-v6.2.0";
+pub const CATALOG_VAD_MODEL: &str = crate::models::catalog::VAD_MODEL;
 
 /// `WHISPER_VAD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub struct VadSettings {
     /// The VAD model's name (`ggml-<name>.bin` in the models folder); unset:
     /// the catalog's Silero model if installed, else the newest installed
     /// `silero-v*`.
-    pub model: Option<crate::model_name::ModelName>,
+    pub model: Option<crate::models::name::ModelName>,
     /// Speech probability threshold (`WHISPER_VAD_THRESHOLD`).
     pub threshold: f32,
     /// Pauses shorter than this stay inside speech (`WHISPER_VAD_MIN_SILENCE_MS`).
@@ -113,7 +113,7 @@ impl SileroVad {
             name: path.display().to_string(),
             reason: "the path is not UTF-8".into(),
         })?;
-        crate::model_file::check_vad(path).map_err(|e| SttError::ModelLoad {
+        crate::models::file::check_vad(path).map_err(|e| SttError::ModelLoad {
             name: path.display().to_string(),
             reason: e.to_string(),
         })?;

@@ -362,7 +362,7 @@ async fn the_orphan_sweep_and_the_purge_delete_in_the_bucket() {
     let fetched = store.fetch("orphan.upload").await.unwrap();
     assert_eq!(std::fs::metadata(&fetched.path).unwrap().len(), 20 << 20);
     drop(fetched);
-    susurro::store::events::create(&queue, &new_event("kept.upload", 1000))
+    susurro::ingest::enqueue_event(&queue, &new_event("kept.upload", 1000))
         .await
         .unwrap();
     let retention = |ahead_ms: i64| susurro::retention::Retention {

@@ -86,8 +86,8 @@ fn code(p: &Path) -> String {
         .to_string()
 }
 
-#[test]
-fn no_module_imports_a_module_that_imports_it_back() {
+/// Which top-level modules of `src/` each module names (`crate::x::…`).
+fn module_uses() -> BTreeMap<String, BTreeSet<String>> {
     let src = root().join("src");
     let mut modules: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     for p in rust_files(&src) {
@@ -103,9 +103,9 @@ fn no_module_imports_a_module_that_imports_it_back() {
             modules.entry(top).or_default().push(p);
         }
     }
-    let mut uses: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (m, files) in &modules {
-        let deps = uses.entry(m).or_default();
+        let deps = uses.entry(m.clone()).or_default();
         for f in files {
             let text = code(f);
             for other in modules.keys() {
@@ -113,11 +113,72 @@ fn no_module_imports_a_module_that_imports_it_back() {
                     || text.contains(&format!("crate::{other};"))
                     || text.contains(&format!("crate::{other}}}"));
                 if other != m && mentioned {
-                    deps.insert(other);
+                    deps.insert(other.clone());
                 }
             }
         }
     }
+    uses
+}
+
+/// The layering rules: the store (events, transcripts, nodes) and the queue
+/// (jobs) are siblings that never import each other, model files sit below
+/// the engine, and the lower layers never reach up into the ones that
+/// orchestrate them.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    (
+        "store",
+        &["queue", "jobs", "ingest", "retention", "node", "api", "app"],
+    ),
+    (
+        "queue",
+        &["store", "jobs", "ingest", "retention", "node", "api", "app"],
+    ),
+    ("models", &["stt", "jobs", "ingest", "api", "node", "app"]),
+    (
+        "stt",
+        &["jobs", "ingest", "api", "node", "app", "queue", "store"],
+    ),
+    ("audio", &["stt", "jobs", "ingest", "api", "queue", "store"]),
+];
+
+fn broken_rules(uses: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut broken = Vec::new();
+    for (module, never) in FORBIDDEN {
+        for dep in uses.get(*module).into_iter().flatten() {
+            if never.contains(&dep.as_str()) {
+                broken.push(format!("{module} imports {dep}"));
+            }
+        }
+    }
+    broken
+}
+
+#[test]
+fn layers_import_only_downwards() {
+    let uses = module_uses();
+    for (module, _) in FORBIDDEN {
+        assert!(uses.contains_key(*module), "no module {module} in src/");
+    }
+    let broken = broken_rules(&uses);
+    assert!(broken.is_empty(), "layering broken: {broken:?}");
+    // The check itself: an import that breaks a rule is caught.
+    let mut bad = uses.clone();
+    bad.get_mut("store").unwrap().insert("queue".into());
+    bad.get_mut("models").unwrap().insert("stt".into());
+    assert_eq!(
+        broken_rules(&bad),
+        ["store imports queue", "models imports stt"]
+    );
+}
+
+#[test]
+fn no_module_imports_a_module_that_imports_it_back() {
+    let owned = module_uses();
+    let uses: BTreeMap<&str, BTreeSet<&str>> = owned
+        .iter()
+        .map(|(m, d)| (m.as_str(), d.iter().map(String::as_str).collect()))
+        .collect();
     fn reaches(
         g: &BTreeMap<&str, BTreeSet<&str>>,
         from: &str,

@@ -95,6 +95,77 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     app.stop().await;
 }
 
+/// `extract` jobs whose transcript is gone, or whose payload names no
+/// event, are pruned by a purge; one whose transcript is stored stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_drops_extract_jobs_that_can_never_deliver() {
+    use susurro::jobs::payload::{Extract, Payload};
+    use susurro::queue::{EnqueueOptions, JobState};
+    let dir = tempfile::tempdir().unwrap();
+    let pool = susurro::store::connect(&crate::common::backend::database_url(dir.path()))
+        .await
+        .unwrap();
+    let queue = susurro::queue::Queue::new(pool.clone(), Duration::from_secs(30));
+    let event = |name: &str| new_event(name, 10);
+    let kept = susurro::ingest::enqueue_event(&queue, &event("kept.upload"))
+        .await
+        .unwrap();
+    let gone = susurro::ingest::enqueue_event(&queue, &event("gone.upload"))
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let transcript = susurro::store::events::store_transcript(
+        &mut tx,
+        &kept,
+        &susurro::stt::Transcription::default(),
+        None,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let extract = |event_id: &susurro::store::events::EventId| Extract {
+        event_id: event_id.clone(),
+        transcript_id: transcript.clone(),
+    };
+    let opts = EnqueueOptions::default();
+    let live = queue
+        .enqueue(Extract::KIND, &extract(&kept).encode(), &opts)
+        .await
+        .unwrap();
+    let stale = queue
+        .enqueue(Extract::KIND, &extract(&gone).encode(), &opts)
+        .await
+        .unwrap();
+    let garbled = queue
+        .enqueue(Extract::KIND, &json!({ "event_id": 42 }), &opts)
+        .await
+        .unwrap();
+    let retention = susurro::retention::Retention {
+        pool: pool.clone(),
+        queue: queue.clone(),
+        audio: susurro::storage::AudioStore::local(dir.path().join("audio")),
+        audio_retention: Duration::from_secs(24 * 3600),
+        job_retention: (
+            Duration::from_secs(7 * 86_400),
+            Duration::from_secs(30 * 86_400),
+        ),
+        clock: queue.clock().clone(),
+    };
+    let report = retention.purge(None).await.unwrap();
+    assert_eq!(report.pruned_jobs, 2, "{report:?}");
+    assert_eq!(queue.job_state(live).await.unwrap().0, JobState::Available);
+    for id in [stale, garbled] {
+        assert!(
+            matches!(
+                queue.job_state(id).await,
+                Err(susurro::queue::QueueError::NotFound(_))
+            ),
+            "job {id} still there"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,7 +178,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     std::fs::create_dir_all(&audio_dir).unwrap();
     let audio = audio_dir.join("a.upload");
     std::fs::write(&audio, vec![1u8; 1000]).unwrap();
-    let id = susurro::store::events::create(&queue, &new_event(&audio.to_string_lossy(), 1000))
+    let id = susurro::ingest::enqueue_event(&queue, &new_event(&audio.to_string_lossy(), 1000))
         .await
         .unwrap();
     let t = susurro::stt::Transcription {

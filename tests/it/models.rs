@@ -7,9 +7,9 @@ use crate::common::*;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use susurro::jobs::{ModelError, ModelManager};
 use susurro::models::catalog::Catalog;
 use susurro::models::download::DownloadError;
-use susurro::models::{ModelError, ModelManager};
 
 fn blob(n: usize) -> Vec<u8> {
     let mut x: u32 = 12345;
@@ -48,7 +48,8 @@ fn manager(dir: &Path, catalog: &Path) -> ModelManager {
 
 /// Pulls `name` as a client would name it (a bad name is the manager's error).
 async fn pull(m: &ModelManager, name: &str) -> Result<std::path::PathBuf, ModelError> {
-    m.pull(&susurro::model_name::ModelName::parse(name)?).await
+    m.pull(&susurro::models::name::ModelName::parse(name)?)
+        .await
 }
 
 fn leftovers(dir: &Path) -> Vec<String> {
@@ -235,7 +236,7 @@ async fn admin_swaps_the_model_without_dropping_jobs() {
         "the running job finished on the old model"
     );
     let (s, body) = app.upload(&jfk_wav(), &[("language", "en")]).await;
-    assert_eq!(s, 202);
+    assert_eq!(s, 202, "{body}");
     let ev = app.wait_transcribed(body["id"].as_str().unwrap()).await;
     assert_eq!(
         ev["transcript"]["model"], "base",

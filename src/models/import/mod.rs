@@ -12,7 +12,7 @@ pub mod silero;
 mod tensors;
 pub mod vocab;
 
-use crate::model_name::ModelName;
+use crate::models::name::ModelName;
 use ct2::Ct2Model;
 use ggml::{GgmlType, HParams, GGML_QNT_VERSION};
 use std::io::BufWriter;
@@ -171,7 +171,7 @@ pub fn import(
         Some(n) => n.clone(),
         None => default_name(&hp),
     };
-    let name = crate::model_name::ModelName::parse(&name)
+    let name = crate::models::name::ModelName::parse(&name)
         .map_err(|_| ImportError::InvalidName(name.clone()))?;
     std::fs::create_dir_all(dest_dir).map_err(io_err(dest_dir))?;
     let dest = name.path_in(dest_dir);

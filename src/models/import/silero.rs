@@ -190,7 +190,7 @@ pub fn import_silero(
     version: [i32; 3],
     force: bool,
 ) -> Result<ImportReport, ImportError> {
-    let name = crate::model_name::ModelName::parse(name)
+    let name = crate::models::name::ModelName::parse(name)
         .map_err(|_| ImportError::InvalidName(name.to_string()))?;
     let bytes = std::fs::read(src).map_err(io_err(src))?;
     let tensors = parse(&bytes)?;

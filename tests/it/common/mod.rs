@@ -32,8 +32,8 @@ pub fn new_event(audio_path: &str, audio_bytes: i64) -> susurro::store::events::
 }
 
 /// A model name (the test's own, known valid).
-pub fn name(n: &str) -> susurro::model_name::ModelName {
-    susurro::model_name::ModelName::parse(n).unwrap()
+pub fn name(n: &str) -> susurro::models::name::ModelName {
+    susurro::models::name::ModelName::parse(n).unwrap()
 }
 
 /// Where `scripts/fetch-test-models` put the models (`SUSURRO_TEST_MODELS`).

@@ -1,9 +1,9 @@
 //! Models as the service manages them: what is known (catalog and disk),
 //! downloads, deletion, and switching the active model.
 
-use super::catalog::Catalog;
-use super::download::{Downloader, ProgressView};
-use super::{list_installed, ModelName};
+use crate::models::catalog::Catalog;
+use crate::models::download::{Downloader, ProgressView};
+use crate::models::{list_installed, ModelName};
 use crate::stt::Engine;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error(transparent)]
-    InvalidName(#[from] crate::model_name::InvalidModelName),
+    InvalidName(#[from] crate::models::name::InvalidModelName),
     /// The model is not on disk; the message says how to get it.
     #[error("{0}")]
     Missing(String),
@@ -25,7 +25,7 @@ pub enum ModelError {
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
-    Download(#[from] super::download::DownloadError),
+    Download(#[from] crate::models::download::DownloadError),
     #[error("{0}")]
     Load(String),
     #[error("I/O error: {0}")]
@@ -80,8 +80,8 @@ impl ModelManager {
     /// the only models an upload may name or activation may switch to.
     pub fn installed_whisper(&self, name: &ModelName) -> bool {
         self.installed(name)
-            && crate::model_file::kind_of(&name.path_in(&self.dir))
-                == Some(crate::model_file::ModelKind::Whisper)
+            && crate::models::file::kind_of(&name.path_in(&self.dir))
+                == Some(crate::models::file::ModelKind::Whisper)
     }
 
     /// Names of the installed whisper models, sorted.
