@@ -49,21 +49,15 @@ impl App {
             .with_backoff(settings.backoff)
             .with_hooks(handlers.clone());
         let node_id = Node::new_id();
-        let runner = Runner::new(queue.clone(), handlers)
-            .poll_interval(settings.poll_interval)
-            .max_concurrent(settings.max_concurrent)
-            .deadline(settings.deadline)
-            .owner(node_id.clone())
-            .spawn();
+        let runner = runner(&settings, &queue, handlers, &node_id);
         preload(&engine, &active);
         let retention = retention(&settings, &pool, &queue, &audio);
         retention.remove_partial_uploads().await?;
         let stop = tokio_util::sync::CancellationToken::new();
-        let cleanup = tokio::spawn(
-            retention
-                .clone()
-                .run(settings.cleanup_interval, stop.clone()),
-        );
+        let cleanup = retention
+            .clone()
+            .run(settings.cleanup_interval, stop.clone());
+        let cleanup = tokio::spawn(cleanup);
         if settings.admin_token.is_none() {
             tracing::warn!("ADMIN_TOKEN is not set: /api/admin/* answers loopback clients only");
         }
@@ -74,16 +68,7 @@ impl App {
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
             model = %active, node = %node.id, audio = %audio.describe(), "susurro listening");
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let intake = Intake {
-            queue: queue.clone(),
-            models: models.clone(),
-            audio: audio.clone(),
-            max_upload_bytes: settings.max_upload_bytes,
-            max_audio_seconds: settings.max_audio_seconds,
-            media: settings.media.clone(),
-            db_file: db_file.clone(),
-            shutdown: shutdown.clone(),
-        };
+        let intake = intake(&settings, &queue, &models, &audio, &db_file, &shutdown);
         Ok(Self {
             listener,
             cleanup,
@@ -190,6 +175,43 @@ fn node(
         runner.clone(),
         models.clone(),
     ))
+}
+
+/// What uploads go through: the queue, installed models, the audio store
+/// and the upload limits.
+fn intake(
+    settings: &Settings,
+    queue: &Queue,
+    models: &Arc<ModelManager>,
+    audio: &AudioStore,
+    db_file: &Option<crate::db::DbFile>,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> Intake {
+    Intake {
+        queue: queue.clone(),
+        models: models.clone(),
+        audio: audio.clone(),
+        max_upload_bytes: settings.max_upload_bytes,
+        max_audio_seconds: settings.max_audio_seconds,
+        media: settings.media.clone(),
+        db_file: db_file.clone(),
+        shutdown: shutdown.clone(),
+    }
+}
+
+/// The worker runner over `queue`, started.
+fn runner(
+    settings: &Settings,
+    queue: &Queue,
+    handlers: Arc<Handlers>,
+    node_id: &str,
+) -> crate::queue::RunnerHandle {
+    Runner::new(queue.clone(), handlers)
+        .poll_interval(settings.poll_interval)
+        .max_concurrent(settings.max_concurrent)
+        .deadline(settings.deadline)
+        .owner(node_id.to_string())
+        .spawn()
 }
 
 /// Expiry of transcripts, audio and finished jobs, on the queue's clock.

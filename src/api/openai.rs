@@ -240,6 +240,20 @@ fn server_vad(json: &str) -> Result<crate::stt::VadOverrides, OpenAiError> {
     })
 }
 
+/// OpenAI's `whisper-1` means the active model; any other name must be an
+/// installed whisper model.
+async fn check_model(st: &AppState, fields: &mut UploadFields) -> Result<(), OpenAiError> {
+    if let Some(m) = fields.model.as_deref() {
+        if m == "whisper-1" {
+            fields.model = None;
+        } else if let Err(e) = st.intake.installed(m).await {
+            let msg = e.to_string();
+            return Err(OpenAiError::invalid(msg, "model", Some("model_not_found")));
+        }
+    }
+    Ok(())
+}
+
 async fn handle(
     st: AppState,
     multipart: Multipart,
@@ -257,17 +271,7 @@ async fn handle(
         })?;
     let req = parse_request(&fields)?;
     fields.vad = req.vad.clone();
-    if let Some(m) = fields.model.as_deref() {
-        if m == "whisper-1" {
-            fields.model = None;
-        } else if let Err(e) = st.intake.installed(m).await {
-            return Err(OpenAiError::invalid(
-                e.to_string(),
-                "model",
-                Some("model_not_found"),
-            ));
-        }
-    }
+    check_model(&st, &mut fields).await?;
     if translate {
         // The source language is whatever is spoken: whisper detects it.
         fields.language = Some("auto".into());
@@ -365,57 +369,68 @@ fn render(
 ) -> Response {
     let text_response =
         |body: String, ctype: &'static str| ([(header::CONTENT_TYPE, ctype)], body).into_response();
-    let segments: Vec<crate::stt::Segment> = t.segments.clone();
+    let segments = &t.segments;
     match format {
         ResponseFormat::Text => text_response(format!("{}\n", t.text), "text/plain; charset=utf-8"),
         ResponseFormat::Srt => text_response(
-            crate::stt::format::srt(&segments),
+            crate::stt::format::srt(segments),
             "application/x-subrip; charset=utf-8",
         ),
-        ResponseFormat::Vtt => text_response(
-            crate::stt::format::vtt(&segments),
-            "text/vtt; charset=utf-8",
-        ),
-        ResponseFormat::VerboseJson => {
-            let language = t
-                .language
-                .as_deref()
-                .and_then(whisper_rs::get_lang_id)
-                .and_then(whisper_rs::get_lang_str_full)
-                .unwrap_or("unknown");
-            let segs: Vec<Value> = segments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    json!({
-                        "id": i, "seek": 0,
-                        "start": s.start_ms as f64 / 1000.0, "end": s.end_ms as f64 / 1000.0,
-                        "text": format!(" {}", s.text), "tokens": s.tokens, "temperature": 0.0,
-                        "avg_logprob": s.avg_logprob, "compression_ratio": compression_ratio(&s.text),
-                        "no_speech_prob": s.no_speech_prob,
-                    })
-                })
-                .collect();
-            let mut body = json!({
-                "task": if translate { "translate" } else { "transcribe" },
-                "language": language,
-                "duration": duration,
-                "text": t.text,
-                "segments": segs,
-                "x_susurro_event_id": id.to_string(),
-            });
-            if words {
-                let list: Vec<Value> = segments
-                    .iter()
-                    .flat_map(|s| s.words.iter())
-                    .map(|w| json!({ "word": w.word, "start": w.start_ms as f64 / 1000.0, "end": w.end_ms as f64 / 1000.0 }))
-                    .collect();
-                body["words"] = Value::Array(list);
-            }
-            Json(body).into_response()
+        ResponseFormat::Vtt => {
+            text_response(crate::stt::format::vtt(segments), "text/vtt; charset=utf-8")
         }
+        ResponseFormat::VerboseJson => verbose_json(t, translate, duration, id, words),
         ResponseFormat::Json => Json(json!({ "text": t.text })).into_response(),
     }
+}
+
+/// OpenAI's `verbose_json`: segments with their times and scores, and the
+/// words when `timestamp_granularities` asked for them.
+fn verbose_json(
+    t: &TranscriptView,
+    translate: bool,
+    duration: f64,
+    id: &EventId,
+    words: bool,
+) -> Response {
+    let language = t
+        .language
+        .as_deref()
+        .and_then(whisper_rs::get_lang_id)
+        .and_then(whisper_rs::get_lang_str_full)
+        .unwrap_or("unknown");
+    let segs: Vec<Value> = t
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "id": i, "seek": 0,
+                "start": s.start_ms as f64 / 1000.0, "end": s.end_ms as f64 / 1000.0,
+                "text": format!(" {}", s.text), "tokens": s.tokens, "temperature": 0.0,
+                "avg_logprob": s.avg_logprob, "compression_ratio": compression_ratio(&s.text),
+                "no_speech_prob": s.no_speech_prob,
+            })
+        })
+        .collect();
+    let mut body = json!({
+        "task": if translate { "translate" } else { "transcribe" },
+        "language": language,
+        "duration": duration,
+        "text": t.text,
+        "segments": segs,
+        "x_susurro_event_id": id.to_string(),
+    });
+    if words {
+        let list: Vec<Value> = t
+            .segments
+            .iter()
+            .flat_map(|s| s.words.iter())
+            .map(|w| json!({ "word": w.word, "start": w.start_ms as f64 / 1000.0, "end": w.end_ms as f64 / 1000.0 }))
+            .collect();
+        body["words"] = Value::Array(list);
+    }
+    Json(body).into_response()
 }
 
 fn model_object(id: &str) -> Value {

@@ -11,7 +11,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
+    CodecParameters, CodecRegistry, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL,
+    CODEC_TYPE_OPUS,
 };
 
 /// AAC encoders prime the stream with one frame of silence that decoders
@@ -19,7 +20,7 @@ use symphonia::core::codecs::{
 /// does not expose MP4 edit lists, and ADTS carries no length.)
 const AAC_PRIMING: usize = 1024;
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Hint, Probe};
@@ -200,6 +201,45 @@ fn decoder(
     })
 }
 
+/// Symphonia's demuxer over `file` (already checked by the guards) and its
+/// audio track: the first with a codec and a sample rate, else the first
+/// with a codec.
+fn symphonia_demux(file: File) -> Result<(Demux, u32, CodecParameters), AudioError> {
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let probed = probe()
+        .format(
+            &Hint::new(),
+            mss,
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
+                AudioError::Io(io)
+            }
+            SymError::IoError(_) => AudioError::NoAudio(Some("truncated".into())),
+            SymError::Unsupported(what) => AudioError::UnsupportedFormat(Some(what.into())),
+            other => AudioError::Malformed(other.to_string()),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some())
+        .or_else(|| {
+            format
+                .tracks()
+                .iter()
+                .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        })
+        .ok_or(AudioError::NoAudioTrack)?;
+    let (id, params) = (track.id, track.codec_params.clone());
+    Ok((Demux::Symphonia(format), id, params))
+}
+
 fn open(file: File) -> Result<Opened, AudioError> {
     let len = file.metadata()?.len();
     if len == 0 {
@@ -214,41 +254,7 @@ fn open(file: File) -> Result<Opened, AudioError> {
         let params = wav.params.clone();
         (Demux::Wav(Box::new(wav)), 0, params)
     } else {
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
-        let probed = probe()
-            .format(
-                &Hint::new(),
-                mss,
-                &FormatOptions {
-                    enable_gapless: true,
-                    ..Default::default()
-                },
-                &MetadataOptions::default(),
-            )
-            .map_err(|e| match e {
-                SymError::IoError(io) if io.kind() != std::io::ErrorKind::UnexpectedEof => {
-                    AudioError::Io(io)
-                }
-                SymError::IoError(_) => AudioError::NoAudio(Some("truncated".into())),
-                SymError::Unsupported(what) => AudioError::UnsupportedFormat(Some(what.into())),
-                other => AudioError::Malformed(other.to_string()),
-            })?;
-        let format = probed.format;
-        let track = format
-            .tracks()
-            .iter()
-            .find(|t| {
-                t.codec_params.codec != CODEC_TYPE_NULL && t.codec_params.sample_rate.is_some()
-            })
-            .or_else(|| {
-                format
-                    .tracks()
-                    .iter()
-                    .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-            })
-            .ok_or(AudioError::NoAudioTrack)?;
-        let (id, params) = (track.id, track.codec_params.clone());
-        (Demux::Symphonia(format), id, params)
+        symphonia_demux(file)?
     };
     let codec = limits::accepted_codec(container, params.codec)?;
     limits::check_params(&params)?;
@@ -279,32 +285,10 @@ fn open(file: File) -> Result<Opened, AudioError> {
 impl Opened {
     /// Reads and decodes one packet, appending its mono mixdown to `mono`.
     fn step(&mut self, mono: &mut Vec<f32>) -> Step {
-        if self.budget == 0 {
-            return Step::OverBudget;
-        }
-        self.budget -= 1;
-        let next = match &mut self.demux {
-            Demux::Symphonia(format) => format.next_packet().map(Some),
-            Demux::Wav(wav) => wav.next_packet().map_err(SymError::IoError),
+        let packet = match self.next_packet() {
+            Ok(p) => p,
+            Err(step) => return step,
         };
-        let packet = match next {
-            Ok(Some(p)) => p,
-            Ok(None) => return Step::End(None),
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Step::End(None)
-            }
-            Err(SymError::IoError(e)) => return Step::End(Some(e)),
-            Err(SymError::DecodeError(_)) => return Step::Corrupt,
-            Err(_) => return Step::End(None),
-        };
-        if packet.data.is_empty() {
-            // Real streams carry no empty packets (Opus DTX frames hold a
-            // byte); a flood of them costs demuxing time for nothing.
-            self.empty += 1;
-            if self.empty > MAX_EMPTY_PACKETS {
-                return Step::OverBudget;
-            }
-        }
         if packet.track_id() != self.track_id {
             return Step::Nothing;
         }
@@ -317,47 +301,92 @@ impl Opened {
                 }
                 Err(_) => Step::Corrupt,
             },
-            Dec::Symphonia(dec) => {
-                let decoded = match dec.decode(&packet) {
-                    Ok(d) => d,
-                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
-                        return Step::Corrupt
-                    }
-                    Err(_) => return Step::End(None),
-                };
-                if decoded.frames() == 0 {
-                    return Step::Nothing;
-                }
-                let spec = *decoded.spec();
-                let channels = spec.channels.count().max(1);
-                self.info.channels.get_or_insert(channels);
-                let needed = decoded.capacity() as u64 * channels as u64;
-                if self
-                    .sample_buf
-                    .as_ref()
-                    .is_none_or(|b| (b.capacity() as u64) < needed)
-                {
-                    self.sample_buf = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
-                }
-                let Some(buf) = self.sample_buf.as_mut() else {
-                    return Step::Nothing;
-                };
-                buf.copy_interleaved_ref(decoded);
-                let frames = buf.samples().len() / channels;
-                let skip = self.skip.min(frames);
-                self.skip -= skip;
-                if skip == frames {
-                    return Step::Nothing;
-                }
-                mono.extend(
-                    buf.samples()[skip * channels..]
-                        .chunks_exact(channels)
-                        .map(|frame| frame.iter().sum::<f32>() / channels as f32),
-                );
-                Step::Samples(spec.rate)
-            }
+            Dec::Symphonia(dec) => match dec.decode(&packet) {
+                Ok(decoded) => mix_down(
+                    decoded,
+                    &mut self.sample_buf,
+                    &mut self.skip,
+                    &mut self.info.channels,
+                    mono,
+                ),
+                Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => Step::Corrupt,
+                Err(_) => Step::End(None),
+            },
         }
     }
+
+    /// The next packet of any track, counted against the file's budget
+    /// (empty ones against their own cap too); `Err` says how to go on.
+    fn next_packet(&mut self) -> Result<Packet, Step> {
+        if self.budget == 0 {
+            return Err(Step::OverBudget);
+        }
+        self.budget -= 1;
+        let next = match &mut self.demux {
+            Demux::Symphonia(format) => format.next_packet().map(Some),
+            Demux::Wav(wav) => wav.next_packet().map_err(SymError::IoError),
+        };
+        let packet = match next {
+            Ok(Some(p)) => p,
+            Ok(None) => return Err(Step::End(None)),
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(Step::End(None))
+            }
+            Err(SymError::IoError(e)) => return Err(Step::End(Some(e))),
+            Err(SymError::DecodeError(_)) => return Err(Step::Corrupt),
+            Err(_) => return Err(Step::End(None)),
+        };
+        if packet.data.is_empty() {
+            // Real streams carry no empty packets (Opus DTX frames hold a
+            // byte); a flood of them costs demuxing time for nothing.
+            self.empty += 1;
+            if self.empty > MAX_EMPTY_PACKETS {
+                return Err(Step::OverBudget);
+            }
+        }
+        Ok(packet)
+    }
+}
+
+/// Appends the mono mixdown of a decoded symphonia buffer to `mono`, less
+/// the `skip` frames still to drop (AAC priming); `sample_buf` is reused
+/// while it is large enough; the first channel count seen is recorded.
+fn mix_down(
+    decoded: symphonia::core::audio::AudioBufferRef<'_>,
+    sample_buf: &mut Option<SampleBuffer<f32>>,
+    skip: &mut usize,
+    channels_seen: &mut Option<usize>,
+    mono: &mut Vec<f32>,
+) -> Step {
+    if decoded.frames() == 0 {
+        return Step::Nothing;
+    }
+    let spec = *decoded.spec();
+    let channels = spec.channels.count().max(1);
+    channels_seen.get_or_insert(channels);
+    let needed = decoded.capacity() as u64 * channels as u64;
+    if sample_buf
+        .as_ref()
+        .is_none_or(|b| (b.capacity() as u64) < needed)
+    {
+        *sample_buf = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+    }
+    let Some(buf) = sample_buf.as_mut() else {
+        return Step::Nothing;
+    };
+    buf.copy_interleaved_ref(decoded);
+    let frames = buf.samples().len() / channels;
+    let dropped = (*skip).min(frames);
+    *skip -= dropped;
+    if dropped == frames {
+        return Step::Nothing;
+    }
+    mono.extend(
+        buf.samples()[dropped * channels..]
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() / channels as f32),
+    );
+    Step::Samples(spec.rate)
 }
 
 /// Checks that a file is decodable audio: checks its structure, probes it
@@ -489,11 +518,9 @@ pub fn decode_open(
     let mut o = guarded(|| open(file))?;
     opened(&o.info);
     let max_out = max_seconds.saturating_mul(u64::from(TARGET_RATE));
-    let mut resampler: Option<(u32, To16k)> = None;
-    let mut mono: Vec<f32> = Vec::new();
-    let mut corrupt = 0usize;
-    let mut source_frames: u64 = 0;
-    let mut handed: u64 = 0;
+    let (mut resampler, mut mono): (Option<(u32, To16k)>, Vec<f32>) = (None, Vec::new());
+    // Packets skipped as corrupt, frames decoded, 16 kHz samples handed on.
+    let (mut corrupt, mut source_frames, mut handed) = (0usize, 0u64, 0u64);
     loop {
         mono.clear();
         let step = match guarded(|| Ok(o.step(&mut mono))) {
@@ -512,19 +539,10 @@ pub fn decode_open(
             Next::Skip => continue,
             Next::Stop => break,
         };
-        let (first_rate, rs) = match resampler.as_mut() {
-            Some(r) => r,
-            None => {
-                limits::check_sample_rate(rate)?;
-                let rs = To16k::new(rate).map_err(AudioError::InvalidParameters)?;
-                resampler.insert((rate, rs))
-            }
-        };
-        if rate != *first_rate {
-            // A stream that changes rate mid-way: keep the first rate's timeline.
+        let Some(rs) = resampler_for(&mut resampler, rate)? else {
             corrupt += 1;
             continue;
-        }
+        };
         source_frames += mono.len() as u64;
         rs.push(&mono);
         if handed + rs.output_len() as u64 > max_out {
@@ -537,11 +555,7 @@ pub fn decode_open(
         }
     }
     let Some((rate, rs)) = resampler else {
-        return Err(AudioError::NoAudio(Some(if corrupt > 0 {
-            format!("{corrupt} corrupt packets and no good ones")
-        } else {
-            "no samples".into()
-        })));
+        return Err(no_audio(corrupt));
     };
     if corrupt > 0 {
         tracing::warn!(corrupt, "skipped corrupt audio packets");
@@ -554,6 +568,33 @@ pub fn decode_open(
         corrupt_packets: corrupt,
         samples: handed,
     })
+}
+
+/// The resampler of the stream's first sample rate, made on its first
+/// samples; `None` for samples at another rate (a stream that changes rate
+/// mid-way keeps the first rate's timeline; the caller counts them corrupt).
+fn resampler_for(
+    slot: &mut Option<(u32, To16k)>,
+    rate: u32,
+) -> Result<Option<&mut To16k>, AudioError> {
+    let (first_rate, rs) = match slot {
+        Some(r) => r,
+        None => {
+            limits::check_sample_rate(rate)?;
+            let rs = To16k::new(rate).map_err(AudioError::InvalidParameters)?;
+            slot.insert((rate, rs))
+        }
+    };
+    Ok((rate == *first_rate).then_some(rs))
+}
+
+/// A file that gave no samples, saying whether its packets were corrupt.
+fn no_audio(corrupt: usize) -> AudioError {
+    AudioError::NoAudio(Some(if corrupt > 0 {
+        format!("{corrupt} corrupt packets and no good ones")
+    } else {
+        "no samples".into()
+    }))
 }
 
 /// Hands the resampler's last samples to `sink`; fails when the whole

@@ -176,6 +176,34 @@ fn media(a: &SettingsArgs) -> Result<crate::audio::Sandbox, ConfigError> {
 }
 
 /// The HTTP server's limits and allowed names.
+/// Speech detection: `WHISPER_VAD*` and `WHISPER_CHUNK_SECONDS`.
+fn vad(a: &SettingsArgs) -> crate::stt::VadSettings {
+    crate::stt::VadSettings {
+        mode: a.vad,
+        model: a.vad_model.clone(),
+        threshold: a.vad_threshold,
+        min_silence_ms: a.vad_min_silence_ms,
+        pad_ms: a.vad_pad_ms,
+        chunk_seconds: a.chunk_seconds,
+    }
+}
+
+/// Each job's time: a base plus a factor of its audio's length.
+fn deadline(a: &SettingsArgs) -> crate::queue::DeadlinePolicy {
+    crate::queue::DeadlinePolicy {
+        base: Duration::from_secs(a.job_deadline_base_seconds),
+        per_audio_second: a.job_deadline_factor,
+    }
+}
+
+/// The retry backoff of failed jobs.
+fn backoff(a: &SettingsArgs) -> crate::queue::Backoff {
+    crate::queue::Backoff {
+        base: Duration::from_millis(a.backoff_base_ms),
+        cap: Duration::from_millis(a.backoff_max_ms),
+    }
+}
+
 fn http(a: &SettingsArgs) -> HttpSettings {
     let mut allowed_hosts = list(&a.allowed_hosts);
     if let Some(host) = a.node_address.as_deref().and_then(host_name) {
@@ -233,12 +261,10 @@ impl Settings {
         let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
         let max_concurrent = a.max_concurrent as usize;
         let media = media(&a)?;
+        let (vad, backoff) = (vad(&a), backoff(&a));
         Ok(Self {
             media,
-            deadline: crate::queue::DeadlinePolicy {
-                base: Duration::from_secs(a.job_deadline_base_seconds),
-                per_audio_second: a.job_deadline_factor,
-            },
+            deadline: deadline(&a),
             http: http(&a),
             database_url: a
                 .database_url
@@ -253,24 +279,14 @@ impl Settings {
                 .threads
                 .map_or((available_cores() / max_concurrent).max(1), |t| t as usize),
             threads_set: a.threads.is_some(),
-            vad: crate::stt::VadSettings {
-                mode: a.vad,
-                model: a.vad_model,
-                threshold: a.vad_threshold,
-                min_silence_ms: a.vad_min_silence_ms,
-                pad_ms: a.vad_pad_ms,
-                chunk_seconds: a.chunk_seconds,
-            },
+            vad,
             transcript_ttl: days(a.transcript_ttl_days),
             poll_interval: Duration::from_millis(a.poll_interval_ms),
             cleanup_interval: Duration::from_secs_f64(a.cleanup_interval_hours * 3600.0),
             max_upload_bytes: a.max_upload_mb * 1024 * 1024,
             audio_retention: Duration::from_secs_f64(a.audio_retention_hours * 3600.0),
             job_lease: Duration::from_secs(a.job_lease_seconds),
-            backoff: crate::queue::Backoff {
-                base: Duration::from_millis(a.backoff_base_ms),
-                cap: Duration::from_millis(a.backoff_max_ms),
-            },
+            backoff,
             job_retention: days(a.job_retention_days),
             discarded_job_retention: days(a.discarded_job_retention_days),
             openai_wait: Duration::from_secs(a.openai_wait_seconds),

@@ -211,21 +211,7 @@ impl Intake {
             .await
             .map_err(IngestError::internal)??;
         let bytes = audio.bytes as i64;
-        // Kept before the event commits: a client that leaves during the
-        // commit cannot leave an event whose file was deleted (a file without
-        // an event is swept as an orphan instead).
-        let path = audio.keep();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| IngestError::internal("upload without a file name"))?;
-        if let Err(e) = self.audio.put_file(&name, &path).await {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(match e {
-                crate::storage::StorageError::Io(io) => IngestError::storage(&io),
-                e => IngestError::internal(e),
-            });
-        }
+        let name = self.keep(audio).await?;
         let ev = NewEvent {
             audio_path: name,
             audio_bytes: bytes,
@@ -245,6 +231,26 @@ impl Intake {
                 Err(IngestError::database(e))
             }
         }
+    }
+
+    /// Keeps the streamed file and hands it to the audio store; returns its
+    /// stored name. Kept before the event commits: a client that leaves
+    /// during the commit cannot leave an event whose file was deleted (a file
+    /// without an event is swept as an orphan instead).
+    async fn keep(&self, audio: PendingFile) -> Result<String, IngestError> {
+        let path = audio.keep();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| IngestError::internal("upload without a file name"))?;
+        if let Err(e) = self.audio.put_file(&name, &path).await {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(match e {
+                crate::storage::StorageError::Io(io) => IngestError::storage(&io),
+                e => IngestError::internal(e),
+            });
+        }
+        Ok(name)
     }
 
     /// `name` as an installed model: uploads may name only those, so that no

@@ -146,6 +146,45 @@ pub struct Catalog {
     entries: BTreeMap<String, CatalogEntry>,
 }
 
+/// The entries of a `WHISPER_MODELS_CATALOG` file: a JSON list of
+/// `{name, url, sha1 | sha256, size}` (a missing url is `base`'s).
+fn overrides(path: &Path, base: &str) -> Result<Vec<CatalogEntry>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let list: Vec<OverrideEntry> = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a JSON list of {{name, url, sha1, size}}: {e}",
+            path.display()
+        )
+    })?;
+    let mut entries = Vec::with_capacity(list.len());
+    for e in list {
+        let name = ModelName::parse(&e.name).map_err(|err| format!("{}: {err}", path.display()))?;
+        let digest = match (&e.sha1, &e.sha256) {
+            (Some(h), None) => hex_of_len(h, 40).map(Digest::Sha1),
+            (None, Some(h)) => hex_of_len(h, 64).map(Digest::Sha256),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!(
+                "{}: {} needs one valid sha1 (40 hex digits) or sha256 (64)",
+                path.display(),
+                e.name
+            )
+        })?;
+        entries.push(CatalogEntry {
+            url: e
+                .url
+                .unwrap_or_else(|| format!("{base}/{}", name.file_name())),
+            name,
+            digest,
+            size: e.size,
+            approx_mb: None,
+        });
+    }
+    Ok(entries)
+}
+
 impl Catalog {
     /// Built-in entries under `base_url`, then `override_file`'s entries.
     pub fn load(base_url: &str, override_file: Option<&Path>) -> Result<Self, String> {
@@ -182,41 +221,8 @@ impl Catalog {
             },
         );
         if let Some(path) = override_file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let list: Vec<OverrideEntry> = serde_json::from_str(&text).map_err(|e| {
-                format!(
-                    "{} is not a JSON list of {{name, url, sha1, size}}: {e}",
-                    path.display()
-                )
-            })?;
-            for e in list {
-                let name = ModelName::parse(&e.name)
-                    .map_err(|err| format!("{}: {err}", path.display()))?;
-                let digest = match (&e.sha1, &e.sha256) {
-                    (Some(h), None) => hex_of_len(h, 40).map(Digest::Sha1),
-                    (None, Some(h)) => hex_of_len(h, 64).map(Digest::Sha256),
-                    _ => None,
-                }
-                .ok_or_else(|| {
-                    format!(
-                        "{}: {} needs one valid sha1 (40 hex digits) or sha256 (64)",
-                        path.display(),
-                        e.name
-                    )
-                })?;
-                entries.insert(
-                    e.name.clone(),
-                    CatalogEntry {
-                        url: e
-                            .url
-                            .unwrap_or_else(|| format!("{base}/{}", name.file_name())),
-                        name,
-                        digest,
-                        size: e.size,
-                        approx_mb: None,
-                    },
-                );
+            for entry in overrides(path, base)? {
+                entries.insert(entry.name.to_string(), entry);
             }
         }
         Ok(Self { entries })

@@ -226,6 +226,27 @@ const RETRY: Backoff = Backoff {
     cap: Duration::from_secs(3),
 };
 
+/// What an answer other than success means: a missing or refused file ends
+/// the download, a server error is tried again.
+fn refused(entry: &CatalogEntry, status: reqwest::StatusCode) -> Result<(), Attempt> {
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Err(Attempt::Fatal(DownloadError::NotFound {
+            name: entry.name.to_string(),
+            url: entry.url.clone(),
+        }));
+    }
+    if status.is_client_error() {
+        return Err(Attempt::Fatal(DownloadError::Failed {
+            name: entry.name.to_string(),
+            reason: format!("{} answered {status}", entry.url),
+        }));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Retry(format!("{} answered {status}", entry.url)));
+    }
+    Ok(())
+}
+
 /// One HTTP request: resumes from the part file's length when there is one.
 async fn fetch(
     client: &reqwest::Client,
@@ -246,24 +267,10 @@ async fn fetch(
         .await
         .map_err(|e| Attempt::Retry(e.to_string()))?;
     let status = resp.status();
-    if status == reqwest::StatusCode::NOT_FOUND {
-        return Err(Attempt::Fatal(DownloadError::NotFound {
-            name: entry.name.to_string(),
-            url: entry.url.clone(),
-        }));
-    }
     if status == reqwest::StatusCode::RANGE_NOT_SATISFIABLE && have > 0 {
         return Ok(()); // the part file is already complete
     }
-    if status.is_client_error() {
-        return Err(Attempt::Fatal(DownloadError::Failed {
-            name: entry.name.to_string(),
-            reason: format!("{} answered {status}", entry.url),
-        }));
-    }
-    if !status.is_success() {
-        return Err(Attempt::Retry(format!("{} answered {status}", entry.url)));
-    }
+    refused(entry, status)?;
     let resumed = status == reqwest::StatusCode::PARTIAL_CONTENT;
     let start = if resumed { have } else { 0 };
     if let Some(len) = resp.content_length() {

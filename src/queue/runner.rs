@@ -304,24 +304,7 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
         let run = tokio::spawn(inner.handler.run(job.clone(), ctx));
         let result = within_deadline(run, &deadline, &cancel).await;
         heartbeat.abort();
-        let error = match result {
-            Ok(Ok(Ok(()))) => None,
-            Ok(Ok(Err(e))) => Some(e),
-            Ok(Err(join)) => {
-                let msg = panic_message(join);
-                tracing::error!(job_id = %job.id, panic = %msg, "job panicked");
-                Some(JobError::permanent(format!(
-                    "internal error: the worker panicked: {msg}"
-                )))
-            }
-            Err(allowed) => {
-                tracing::warn!(job_id = %job.id, allowed_s = allowed.as_secs(), "job past its deadline: stopped");
-                Some(JobError::permanent(format!(
-                    "deadline exceeded: the job ran for more than {} s (JOB_DEADLINE_BASE_SECONDS + JOB_DEADLINE_FACTOR x audio)",
-                    allowed.as_secs()
-                )))
-            }
-        };
+        let error = job_error(job.id, result);
         let outcome = if error.is_some() {
             "failed"
         } else {
@@ -338,6 +321,31 @@ fn spawn_job(inner: &Arc<Inner>, job: Job, permit: tokio::sync::OwnedSemaphorePe
             .remove(&job.id);
         inner.slot_freed.notify_one();
     });
+}
+
+/// The job's error, if it failed: its own, a panic, or its deadline.
+fn job_error(
+    id: JobId,
+    result: Result<Result<Result<(), JobError>, tokio::task::JoinError>, Duration>,
+) -> Option<JobError> {
+    match result {
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => Some(e),
+        Ok(Err(join)) => {
+            let msg = panic_message(join);
+            tracing::error!(job_id = %id, panic = %msg, "job panicked");
+            Some(JobError::permanent(format!(
+                "internal error: the worker panicked: {msg}"
+            )))
+        }
+        Err(allowed) => {
+            tracing::warn!(job_id = %id, allowed_s = allowed.as_secs(), "job past its deadline: stopped");
+            Some(JobError::permanent(format!(
+                "deadline exceeded: the job ran for more than {} s (JOB_DEADLINE_BASE_SECONDS + JOB_DEADLINE_FACTOR x audio)",
+                allowed.as_secs()
+            )))
+        }
+    }
 }
 
 /// Waits for the job, or for its deadline: then fires its cancellation,

@@ -46,24 +46,7 @@ pub fn transcribe(
         regions = regions.len(),
         "speech found"
     );
-    let chunks = match opts.vad.mode {
-        // Without VAD: whisper over the whole recording, as one piece.
-        VadMode::Off => vec![Chunk {
-            pieces: regions.clone(),
-        }],
-        _ => {
-            let mut chunks = chunk::plan(
-                samples,
-                &regions,
-                opts.vad.max_chunk(),
-                opts.parallel.unwrap_or(opts.threads),
-            );
-            if let [one] = chunks.as_mut_slice() {
-                *one = whole_span(one, samples.len(), opts.vad.max_chunk());
-            }
-            chunks
-        }
-    };
+    let chunks = plan_chunks(samples, &regions, opts);
     progress.plan(chunks.len() as u32);
     let runs = run_chunks(model, samples, &chunks, opts, language, abort, progress)?;
     let mut segments = Vec::new();
@@ -89,6 +72,26 @@ pub fn transcribe(
         inference_ms: started.elapsed().as_millis() as u64,
         prompt: opts.prompt.clone().filter(|p| !p.trim().is_empty()),
     })
+}
+
+/// The chunks whisper runs on: the speech regions laid into balanced
+/// chunks, or the whole recording as one piece without VAD.
+fn plan_chunks(samples: &[f32], regions: &[Range<usize>], opts: &TranscribeOptions) -> Vec<Chunk> {
+    if opts.vad.mode == VadMode::Off {
+        return vec![Chunk {
+            pieces: regions.to_vec(),
+        }];
+    }
+    let mut chunks = chunk::plan(
+        samples,
+        regions,
+        opts.vad.max_chunk(),
+        opts.parallel.unwrap_or(opts.threads),
+    );
+    if let [one] = chunks.as_mut_slice() {
+        *one = whole_span(one, samples.len(), opts.vad.max_chunk());
+    }
+    chunks
 }
 
 /// Speech that fits in one chunk keeps more audio around each region
@@ -168,16 +171,9 @@ fn run_chunks(
             scope.spawn(|| {
                 let mut state = match model.state() {
                     Ok(s) => s,
-                    Err(e) => {
-                        abort_with(&results, &next, e);
-                        return;
-                    }
+                    Err(e) => return abort_with(&results, &next, e),
                 };
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= chunks.len() || abort.load(Ordering::Relaxed) {
-                        return;
-                    }
+                while let Some(i) = take(&next, chunks.len(), abort) {
                     let audio = chunks[i].samples(samples);
                     let percent = single.then(|| progress.percent_cell());
                     let run = run_chunk(
@@ -204,6 +200,13 @@ fn run_chunks(
                 .unwrap_or(Err(SttError::Aborted))
         })
         .collect()
+}
+
+/// The next chunk for a worker to take, unless all are taken or the run
+/// was aborted.
+fn take(next: &AtomicUsize, len: usize, abort: &AtomicBool) -> Option<usize> {
+    let i = next.fetch_add(1, Ordering::SeqCst);
+    (i < len && !abort.load(Ordering::Relaxed)).then_some(i)
 }
 
 /// Records `e` for the first chunk not yet taken and stops the others.

@@ -205,7 +205,7 @@ fn no_module_imports_a_module_that_imports_it_back() {
 }
 
 #[test]
-fn no_function_in_src_runs_past_80_lines() {
+fn no_function_in_src_runs_past_60_lines() {
     let mut long = Vec::new();
     for p in rust_files(&root().join("src")) {
         let text = code(&p);
@@ -243,11 +243,11 @@ fn no_function_in_src_runs_past_80_lines() {
                 }
                 j += 1;
             }
-            if started && j - i + 1 > 80 {
+            if started && j - i + 1 > 60 {
                 long.push(format!("{}:{} ({} lines)", p.display(), i + 1, j - i + 1));
             }
             i += 1;
         }
     }
-    assert!(long.is_empty(), "functions over 80 lines: {long:?}");
+    assert!(long.is_empty(), "functions over 60 lines: {long:?}");
 }

@@ -78,31 +78,10 @@ impl Walk<'_, '_> {
     }
 
     fn atom(&self, a: &Atom, depth: usize) -> Result<(), AudioError> {
-        let payload = a.end - a.data;
-        let need = |n: u64| -> Result<(), AudioError> {
-            if payload < n {
-                Err(malformed(format!(
-                    "mp4: {} atom of {payload} bytes, needs {n}",
-                    String::from_utf8_lossy(&a.kind)
-                )))
-            } else {
-                Ok(())
-            }
-        };
+        let need = |n: u64| need(a, n);
         match &a.kind {
             k if CONTAINERS.contains(&k) => self.list(a.data, a.end, depth + 1)?,
-            // Metadata items: each holds `data`, `mean` and `name` atoms.
-            b"ilst" => {
-                let mut pos = a.data;
-                while pos + 8 <= a.end {
-                    let item = self.header(pos, a.end)?;
-                    self.list(item.data, item.end, depth + 2)?;
-                    if item.end <= pos {
-                        break;
-                    }
-                    pos = item.end;
-                }
-            }
+            b"ilst" => self.ilst(a, depth)?,
             b"meta" => {
                 need(4)?;
                 self.list(a.data + 4, a.end, depth + 1)?;
@@ -117,15 +96,7 @@ impl Walk<'_, '_> {
             b"stco" | b"stss" => self.table(a, 4)?,
             b"co64" | b"stts" | b"ctts" => self.table(a, 8)?,
             b"stsc" => self.table(a, 12)?,
-            b"elst" => {
-                need(8)?;
-                let width = if self.b.at::<1>(a.data)?[0] == 1 {
-                    20
-                } else {
-                    12
-                };
-                self.table(a, width)?;
-            }
+            b"elst" => self.elst(a)?,
             b"stsz" => self.stsz(a)?,
             b"trun" => self.trun(a)?,
             b"tfhd" => self.tfhd(a)?,
@@ -140,6 +111,31 @@ impl Walk<'_, '_> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Metadata items: each holds `data`, `mean` and `name` atoms.
+    fn ilst(&self, a: &Atom, depth: usize) -> Result<(), AudioError> {
+        let mut pos = a.data;
+        while pos + 8 <= a.end {
+            let item = self.header(pos, a.end)?;
+            self.list(item.data, item.end, depth + 2)?;
+            if item.end <= pos {
+                break;
+            }
+            pos = item.end;
+        }
+        Ok(())
+    }
+
+    /// An edit list: entries of 20 bytes (version 1) or 12.
+    fn elst(&self, a: &Atom) -> Result<(), AudioError> {
+        need(a, 8)?;
+        let width = if self.b.at::<1>(a.data)?[0] == 1 {
+            20
+        } else {
+            12
+        };
+        self.table(a, width)
     }
 
     /// A full atom of `count` entries of `width` bytes after version/flags.
@@ -314,6 +310,19 @@ impl Walk<'_, '_> {
 /// Checks an MP4/M4A/MOV file.
 pub fn check(b: &Bytes) -> Result<(), AudioError> {
     Walk { b }.list(0, b.len, 0)
+}
+
+/// Refuses an atom whose payload is shorter than `n` bytes.
+fn need(a: &Atom, n: u64) -> Result<(), AudioError> {
+    let payload = a.end - a.data;
+    if payload < n {
+        Err(malformed(format!(
+            "mp4: {} atom of {payload} bytes, needs {n}",
+            String::from_utf8_lossy(&a.kind)
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -132,13 +132,8 @@ pub struct ImportReport {
     pub bytes: u64,
 }
 
-/// Reads `src_dir` (a CTranslate2 Whisper model) and writes
-/// `dest_dir/ggml-<name>.bin`.
-pub fn import(
-    src_dir: &Path,
-    dest_dir: &Path,
-    opts: &ImportOptions,
-) -> Result<ImportReport, ImportError> {
+/// `model.bin` and `vocabulary.txt` of a CTranslate2 model folder.
+fn source_files(src_dir: &Path) -> Result<(PathBuf, PathBuf), ImportError> {
     if !src_dir.is_dir() {
         return Err(ImportError::NotADirectory(src_dir.to_path_buf()));
     }
@@ -150,6 +145,36 @@ pub fn import(
     if !vocab_path.is_file() {
         return Err(ImportError::MissingVocabulary(vocab_path));
     }
+    Ok((bin, vocab_path))
+}
+
+/// The ggml type a tensor is written as: matrices as asked, convolutions
+/// f16, the rest f32; a quantized row must fill whole blocks.
+fn tensor_type(t: &tensors::Tensor, matrix_type: GgmlType) -> Result<GgmlType, ImportError> {
+    let ty = match t.kind {
+        tensors::Kind::Matrix => matrix_type,
+        tensors::Kind::Conv => GgmlType::F16,
+        tensors::Kind::F32 => GgmlType::F32,
+    };
+    let quantized = !matches!(ty, GgmlType::F16 | GgmlType::F32);
+    if quantized && t.shape.last().copied().unwrap_or(0) % ggml::QK8_0 != 0 {
+        return Err(ImportError::Unsupported(format!(
+            "{}: row length {:?} is not a multiple of 32, a quantized block cannot hold it",
+            t.name,
+            t.shape.last()
+        )));
+    }
+    Ok(ty)
+}
+
+/// Reads `src_dir` (a CTranslate2 Whisper model) and writes
+/// `dest_dir/ggml-<name>.bin`.
+pub fn import(
+    src_dir: &Path,
+    dest_dir: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let (bin, vocab_path) = source_files(src_dir)?;
     let bytes = std::fs::read(&bin).map_err(io_err(&bin))?;
     let model = Ct2Model::parse(&bytes)?;
     let vocab_text = std::fs::read_to_string(&vocab_path).map_err(io_err(&vocab_path))?;
@@ -188,19 +213,7 @@ pub fn import(
     };
     let mut count = 0;
     tensors::for_each(&model, &hp, |t| {
-        let ty = match t.kind {
-            tensors::Kind::Matrix => matrix_type,
-            tensors::Kind::Conv => GgmlType::F16,
-            tensors::Kind::F32 => GgmlType::F32,
-        };
-        let quantized = !matches!(ty, GgmlType::F16 | GgmlType::F32);
-        if quantized && t.shape.last().copied().unwrap_or(0) % ggml::QK8_0 != 0 {
-            return Err(ImportError::Unsupported(format!(
-                "{}: row length {:?} is not a multiple of 32, a quantized block cannot hold it",
-                t.name,
-                t.shape.last()
-            )));
-        }
+        let ty = tensor_type(&t, matrix_type)?;
         ggml::write_tensor(&mut w, &t.name, &t.shape, ty, &t.data).map_err(io_err(&dest))?;
         count += 1;
         Ok(())
