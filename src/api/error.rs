@@ -1,5 +1,8 @@
-//! The API's error type and its one mapping to HTTP: a status and a JSON body
-//! `{"error": {"code", "message"}}`. Internal details are logged, not sent.
+//! The API's error type and its one mapping to HTTP: a status and a code
+//! per error, rendered as the API's JSON body `{"error": {"code",
+//! "message"}}` or, on the OpenAI-compatible `/v1` routes, as OpenAI's
+//! `{"error": {"message", "type", "param", "code"}}` ([`OpenAiError`]).
+//! Internal details are logged, not sent.
 
 use crate::audio::AudioError;
 use crate::ingest::IngestError;
@@ -28,6 +31,14 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     BadGateway(String),
+    /// A request body the framework could not read into its type (422).
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A wait that ran out (the work goes on).
+    #[error("{0}")]
+    Timeout(String),
     #[error("{0}")]
     Unavailable(String),
     /// The disk uploads are stored on is full (507).
@@ -62,8 +73,10 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable(_) | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,10 +97,26 @@ impl ApiError {
             Self::UnsupportedMedia(_) => "unsupported_media_type",
             Self::Unprocessable(_) => "unprocessable_audio",
             Self::BadGateway(_) => "upstream_error",
+            Self::InvalidBody(_) => "unprocessable",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Timeout(_) => "timeout",
             Self::Unavailable(_) => "shutting_down",
             Self::InsufficientStorage(_) => "insufficient_storage",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The error a framework refusal with `status` stands for.
+    fn of_status(status: StatusCode, message: String) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::NotFound(message),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed(message),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(message),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMedia(message),
+            StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidBody(message),
+            s if s.is_server_error() => Self::Internal(message),
+            _ => Self::BadRequest(message),
         }
     }
 
@@ -182,29 +211,78 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
     } else {
         text
     };
-    let body = if openai {
-        let kind = if status.is_server_error() {
-            "server_error"
-        } else {
-            "invalid_request_error"
-        };
-        serde_json::json!({ "error": { "message": message, "type": kind, "param": null, "code": null } })
+    let error = ApiError::of_status(status, message);
+    let mut out = if openai {
+        // OpenAI's shape, with no code of OpenAI's own for a framework refusal.
+        OpenAiError {
+            error,
+            param: None,
+            code: None,
+        }
+        .into_response()
     } else {
-        let code = match status {
-            StatusCode::NOT_FOUND => "not_found",
-            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
-            s if s.is_server_error() => "internal_error",
-            _ => "bad_request",
-        };
-        serde_json::json!({ "error": { "code": code, "message": message } })
+        error.into_response()
     };
-    let mut out = (status, Json(body)).into_response();
     if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
         out.headers_mut()
             .insert(axum::http::header::ALLOW, allow.clone());
     }
     out
+}
+
+/// An [`ApiError`] as the OpenAI-compatible routes answer it: the same
+/// status, OpenAI's `type` from it, and `param`/`code` naming the request
+/// field at fault and OpenAI's code for it when there is one.
+pub struct OpenAiError {
+    error: ApiError,
+    param: Option<&'static str>,
+    code: Option<&'static str>,
+}
+
+impl OpenAiError {
+    /// The request field `param` is at fault (`code`: OpenAI's name for why).
+    pub fn field(error: ApiError, param: &'static str, code: Option<&'static str>) -> Self {
+        Self {
+            error,
+            param: Some(param),
+            code,
+        }
+    }
+
+    /// A bad value of the request field `param` (400).
+    pub fn invalid(
+        message: impl Into<String>,
+        param: &'static str,
+        code: Option<&'static str>,
+    ) -> Self {
+        Self::field(ApiError::BadRequest(message.into()), param, code)
+    }
+}
+
+impl From<ApiError> for OpenAiError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            // OpenAI answers 400 for files it cannot read.
+            ApiError::UnsupportedMedia(m) => Self::invalid(m, "file", Some("invalid_file_format")),
+            e => Self {
+                code: Some(e.code()),
+                error: e,
+                param: None,
+            },
+        }
+    }
+}
+
+impl IntoResponse for OpenAiError {
+    fn into_response(self) -> Response {
+        let status = self.error.status();
+        let kind = match status {
+            StatusCode::UNAUTHORIZED => "authentication_error",
+            s if s.is_server_error() => "server_error",
+            _ => "invalid_request_error",
+        };
+        let body = serde_json::json!({ "error": {
+            "message": self.error.to_string(), "type": kind, "param": self.param, "code": self.code } });
+        (status, Json(body)).into_response()
+    }
 }

@@ -14,7 +14,7 @@ pub mod serve;
 mod site;
 mod web;
 
-pub use error::ApiError;
+pub use error::{ApiError, OpenAiError};
 
 use crate::config::Settings;
 use crate::ingest::Intake;

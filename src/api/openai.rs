@@ -3,13 +3,13 @@
 //! `GET /v1/models`, `GET /v1/models/{id}`. Errors use OpenAI's shape
 //! `{"error": {"message", "type", "param", "code"}}`.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, OpenAiError};
 use crate::ingest::{echo, IngestError, Queueing, UploadFields};
 use crate::queue::PRIORITY_HIGH;
 use crate::store::events::{self, EventId, EventStatus, Task};
 use crate::store::view::TranscriptView;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,61 +17,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::{Duration, Instant};
-
-/// An error in OpenAI's shape.
-pub struct OpenAiError {
-    status: StatusCode,
-    message: String,
-    kind: &'static str,
-    param: Option<&'static str>,
-    code: Option<&'static str>,
-}
-
-impl OpenAiError {
-    fn invalid(
-        message: impl Into<String>,
-        param: &'static str,
-        code: Option<&'static str>,
-    ) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-            kind: "invalid_request_error",
-            param: Some(param),
-            code,
-        }
-    }
-}
-
-impl From<ApiError> for OpenAiError {
-    fn from(e: ApiError) -> Self {
-        if let ApiError::UnsupportedMedia(m) = &e {
-            // OpenAI answers 400 for files it cannot read.
-            return Self::invalid(m.clone(), "file", Some("invalid_file_format"));
-        }
-        let status = e.status();
-        let kind = match status {
-            StatusCode::UNAUTHORIZED => "authentication_error",
-            s if s.is_server_error() => "server_error",
-            _ => "invalid_request_error",
-        };
-        Self {
-            status,
-            message: e.to_string(),
-            kind,
-            param: None,
-            code: Some(e.code()),
-        }
-    }
-}
-
-impl IntoResponse for OpenAiError {
-    fn into_response(self) -> Response {
-        let body = json!({ "error": {
-            "message": self.message, "type": self.kind, "param": self.param, "code": self.code } });
-        (self.status, Json(body)).into_response()
-    }
-}
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -329,24 +274,13 @@ async fn wait(st: &AppState, id: &EventId) -> Result<TranscriptView, OpenAiError
             }
         }
         if start.elapsed() > limit {
-            return Err(OpenAiError {
-                status: StatusCode::GATEWAY_TIMEOUT,
-                message: format!("still transcribing; follow GET /api/events/{id}"),
-                kind: "server_error",
-                param: None,
-                code: Some("timeout"),
-            });
+            let msg = format!("still transcribing; follow GET /api/events/{id}");
+            return Err(ApiError::Timeout(msg).into());
         }
         tokio::select! {
-            _ = st.shutdown.cancelled() => return Err(OpenAiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                message: format!(
-                    "the server is shutting down; the transcription goes on: follow GET /api/events/{id}"
-                ),
-                kind: "server_error",
-                param: None,
-                code: Some("shutting_down"),
-            }),
+            _ = st.shutdown.cancelled() => return Err(ApiError::Unavailable(format!(
+                "the server is shutting down; the transcription goes on: follow GET /api/events/{id}"
+            )).into()),
             _ = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
@@ -463,11 +397,10 @@ pub(super) async fn get_model(
     if id == "whisper-1" || installed {
         return Ok(Json(model_object(&id)));
     }
-    Err(OpenAiError {
-        status: StatusCode::NOT_FOUND,
-        message: format!("the model {} does not exist", echo(&id)),
-        kind: "invalid_request_error",
-        param: Some("model"),
-        code: Some("model_not_found"),
-    })
+    let missing = ApiError::NotFound(format!("the model {} does not exist", echo(&id)));
+    Err(OpenAiError::field(
+        missing,
+        "model",
+        Some("model_not_found"),
+    ))
 }
