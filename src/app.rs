@@ -192,8 +192,8 @@ fn intake(
         models: models.clone(),
         audio: audio.clone(),
         max_upload_bytes: settings.max_upload_bytes,
-        max_audio_seconds: settings.max_audio_seconds,
-        media: settings.media.clone(),
+        max_audio_seconds: settings.transcribe.max_audio_seconds,
+        media: settings.transcribe.media.clone(),
         db_file: db_file.clone(),
         shutdown: shutdown.clone(),
     }

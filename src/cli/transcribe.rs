@@ -29,11 +29,10 @@ pub async fn run(a: Args, settings: Settings) -> anyhow::Result<()> {
         None => settings.language.clone(),
     };
     // One file: every core, unless WHISPER_THREADS or --threads says otherwise.
-    let threads = a.threads.unwrap_or(if settings.threads_set {
-        settings.threads
-    } else {
-        crate::config::available_cores()
-    });
+    let threads = a
+        .threads
+        .or(settings.threads)
+        .unwrap_or_else(crate::config::available_cores);
     let engine =
         Arc::new(Engine::new(settings.models_dir.clone()).with_flash_attn(settings.flash_attn));
     let progress = Arc::new(Progress::default());
@@ -51,7 +50,7 @@ pub async fn run(a: Args, settings: Settings) -> anyhow::Result<()> {
                 deadline: None,
             };
             let never = std::sync::atomic::AtomicBool::new(false);
-            crate::jobs::transcribe_file(&engine, &settings, &req, &never, &progress)
+            crate::jobs::transcribe_file(&engine, &settings.transcribe, &req, &never, &progress)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", req.path.display()))
         })
     };
@@ -97,7 +96,7 @@ async fn show_chunks<T>(
 }
 
 pub async fn decode(file: PathBuf, settings: &Settings) -> anyhow::Result<()> {
-    let max = settings.max_audio_seconds;
+    let max = settings.transcribe.max_audio_seconds;
     let started = std::time::Instant::now();
     let d = tokio::task::spawn_blocking(move || crate::audio::decode_file(&file, max)).await??;
     let decode_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -48,22 +48,15 @@ pub struct Settings {
     pub models_catalog: Option<PathBuf>,
     /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
     pub auto_download: bool,
-    /// `WHISPER_TRIM_SILENCE`: leave out leading/trailing digital silence.
-    pub trim_silence: bool,
     /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp (off: measured slower on CPU).
     pub flash_attn: bool,
     /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
     pub max_loaded_models: usize,
-    /// `WHISPER_THREADS`: threads per transcription.
-    pub threads: usize,
-    /// Whether `WHISPER_THREADS` was given (the command line then uses it
-    /// for one file instead of every core).
-    pub threads_set: bool,
+    /// `WHISPER_THREADS`: threads per transcription, when given (default:
+    /// [`Settings::job_threads`] for jobs, every core for one file).
+    pub threads: Option<usize>,
     /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
     pub language: Language,
-    /// `WHISPER_AUDIO_CTX`: `auto` sizes the encoder window to clips under
-    /// 30 s (faster); `full` always encodes 30 s.
-    pub window: Window,
     /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
     pub transcript_ttl: Duration,
     /// `WORKER_POLL_INTERVAL_MS`: how often idle workers look for jobs.
@@ -74,13 +67,11 @@ pub struct Settings {
     pub cleanup_interval: Duration,
     /// `MAX_UPLOAD_MB`: largest accepted upload.
     pub max_upload_bytes: u64,
-    /// `MAX_AUDIO_SECONDS`: longest accepted recording.
-    pub max_audio_seconds: u64,
-    /// `MEDIA_CHILD_EXE`, `DECODE_MEMORY_MB`, `PROBE_TIMEOUT_SECONDS`: the
-    /// bounded child process that probes and decodes uploads.
-    pub media: crate::audio::Sandbox,
     /// `JOB_DEADLINE_BASE_SECONDS`, `JOB_DEADLINE_FACTOR`: every job's deadline.
     pub deadline: crate::queue::DeadlinePolicy,
+    /// What turning a file into a transcript needs (media child, length
+    /// limit, speech detection, window, prompt).
+    pub transcribe: TranscribeSettings,
     /// `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_BODY_IDLE_TIMEOUT_SECONDS`,
     /// `HTTP_MAX_CONNECTIONS`, `ALLOWED_HOSTS`, `ALLOWED_ORIGINS`.
     pub http: HttpSettings,
@@ -90,10 +81,6 @@ pub struct Settings {
     pub admin_token: Option<String>,
     /// `API_TOKEN`: bearer token for `/api/events` and `/v1` (unset: open).
     pub api_token: Option<String>,
-    /// `WHISPER_GLOSSARY`: file of terms (one per line) for whisper's prompt.
-    pub glossary: Vec<String>,
-    /// `WHISPER_INITIAL_PROMPT`: text for whisper's prompt, after the glossary.
-    pub initial_prompt: Option<String>,
     /// `EXTRACT_WEBHOOK_URL`: where extract jobs deliver transcripts (unset: they wait).
     pub extract_webhook_url: Option<String>,
     /// `EXTRACT_WEBHOOK_SECRET`: HMAC-SHA256 key signing webhook bodies.
@@ -111,10 +98,6 @@ pub struct Settings {
     pub openai_wait: Duration,
     /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
     pub shutdown_grace: Duration,
-    /// `WHISPER_VAD`, `WHISPER_VAD_MODEL`, `WHISPER_VAD_THRESHOLD`,
-    /// `WHISPER_VAD_MIN_SILENCE_MS`, `WHISPER_VAD_PAD_MS`,
-    /// `WHISPER_CHUNK_SECONDS`: speech detection and chunking.
-    pub vad: crate::stt::VadSettings,
     /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
     /// power loss) or `normal` (faster; the last commits can be lost).
     pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
@@ -122,6 +105,31 @@ pub struct Settings {
     pub log: String,
     /// `LOG_FORMAT`: text or json lines.
     pub log_format: crate::telemetry::LogFormat,
+}
+
+/// What turning a file into a transcript needs, and no more: the part of
+/// the settings that `jobs::transcribe_file` (the stt worker's and the
+/// command line's one path) takes.
+#[derive(Debug, Clone)]
+pub struct TranscribeSettings {
+    /// `MEDIA_CHILD_EXE`, `DECODE_MEMORY_MB`, `PROBE_TIMEOUT_SECONDS`: the
+    /// bounded child process that probes and decodes uploads.
+    pub media: crate::audio::Sandbox,
+    /// `MAX_AUDIO_SECONDS`: longest accepted recording.
+    pub max_audio_seconds: u64,
+    /// `WHISPER_VAD`, `WHISPER_VAD_MODEL`, `WHISPER_VAD_THRESHOLD`,
+    /// `WHISPER_VAD_MIN_SILENCE_MS`, `WHISPER_VAD_PAD_MS`,
+    /// `WHISPER_CHUNK_SECONDS`: speech detection and chunking.
+    pub vad: crate::stt::VadSettings,
+    /// `WHISPER_AUDIO_CTX`: `auto` sizes the encoder window to clips under
+    /// 30 s (faster); `full` always encodes 30 s.
+    pub window: Window,
+    /// `WHISPER_TRIM_SILENCE`: leave out leading/trailing digital silence.
+    pub trim_silence: bool,
+    /// `WHISPER_GLOSSARY`: file of terms (one per line) for whisper's prompt.
+    pub glossary: Vec<String>,
+    /// `WHISPER_INITIAL_PROMPT`: text for whisper's prompt, after the glossary.
+    pub initial_prompt: Option<String>,
 }
 
 /// What the HTTP server allows its clients.
@@ -260,10 +268,18 @@ impl Settings {
         let glossary = read_glossary(a.glossary.as_deref())?;
         let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
         let max_concurrent = a.max_concurrent as usize;
-        let media = media(&a)?;
-        let (vad, backoff) = (vad(&a), backoff(&a));
+        let transcribe = TranscribeSettings {
+            media: media(&a)?,
+            max_audio_seconds: a.max_audio_seconds,
+            vad: vad(&a),
+            window: a.window,
+            trim_silence: a.trim_silence,
+            glossary,
+            initial_prompt: a.initial_prompt.clone().filter(|p| !p.trim().is_empty()),
+        };
         Ok(Self {
-            media,
+            transcribe,
+            backoff: backoff(&a),
             deadline: deadline(&a),
             http: http(&a),
             database_url: a
@@ -275,45 +291,42 @@ impl Settings {
             node_address: a.node_address,
             cluster_sync_interval: Duration::from_millis(a.cluster_sync_interval_ms),
             models_dir: a.models_dir.unwrap_or_else(|| a.data_dir.join("models")),
-            threads: a
-                .threads
-                .map_or((available_cores() / max_concurrent).max(1), |t| t as usize),
-            threads_set: a.threads.is_some(),
-            vad,
+            threads: a.threads.map(|t| t as usize),
             transcript_ttl: days(a.transcript_ttl_days),
             poll_interval: Duration::from_millis(a.poll_interval_ms),
             cleanup_interval: Duration::from_secs_f64(a.cleanup_interval_hours * 3600.0),
             max_upload_bytes: a.max_upload_mb * 1024 * 1024,
             audio_retention: Duration::from_secs_f64(a.audio_retention_hours * 3600.0),
             job_lease: Duration::from_secs(a.job_lease_seconds),
-            backoff,
             job_retention: days(a.job_retention_days),
             discarded_job_retention: days(a.discarded_job_retention_days),
             openai_wait: Duration::from_secs(a.openai_wait_seconds),
             shutdown_grace: Duration::from_secs(a.shutdown_grace_seconds),
             max_concurrent,
-            glossary,
             addr: a.addr,
             data_dir: a.data_dir,
             model: a.model,
             models_base_url: a.models_base_url,
             models_catalog: a.models_catalog,
             auto_download: a.auto_download,
-            trim_silence: a.trim_silence,
             flash_attn: a.flash_attn,
             max_loaded_models: a.max_loaded_models as usize,
             language: a.language,
-            window: a.window,
-            max_audio_seconds: a.max_audio_seconds,
             admin_token: a.admin_token.filter(|t| !t.is_empty()),
             api_token: a.api_token.filter(|t| !t.is_empty()),
-            initial_prompt: a.initial_prompt.filter(|p| !p.trim().is_empty()),
             extract_webhook_url: a.extract_webhook_url,
             extract_webhook_secret: a.extract_webhook_secret.filter(|s| !s.is_empty()),
             sqlite_synchronous: a.sqlite_synchronous,
             log: a.log,
             log_format: a.log_format,
         })
+    }
+
+    /// Whisper threads per job: `WHISPER_THREADS`, or the cores shared out
+    /// between `WORKER_MAX_CONCURRENT` jobs.
+    pub fn job_threads(&self) -> usize {
+        self.threads
+            .unwrap_or((available_cores() / self.max_concurrent).max(1))
     }
 
     /// The audio store `AUDIO_STORE_URL` names; uploads on their way to a

@@ -8,7 +8,7 @@
 use super::payload::{self, Payload};
 use super::{transcribe_file, FileError, FileRequest};
 use crate::audio::{AudioError, AudioInfo};
-use crate::config::Settings;
+use crate::config::{Settings, TranscribeSettings};
 use crate::jobs::{ModelError, ModelManager};
 use crate::models::name::ModelName;
 use crate::queue::{
@@ -128,7 +128,7 @@ impl SttWorker {
         &self,
         ev: &EventWork,
         deadline: &crate::queue::Deadline,
-    ) -> Result<(ModelName, Language, Arc<Settings>), JobError> {
+    ) -> Result<(ModelName, Language, TranscribeSettings), JobError> {
         let model = match ev.model.as_deref() {
             Some(m) => ModelName::parse(m).map_err(|e| JobError::permanent(e.to_string()))?,
             None => self.engine.active(),
@@ -142,16 +142,12 @@ impl SttWorker {
             Some(l) => Language::parse(l).map_err(JobError::permanent)?,
             None => self.settings.language.clone(),
         };
-        let settings = match ev.vad_options.as_deref() {
-            None => self.settings.clone(),
-            Some(json) => {
-                let o: VadOverrides = serde_json::from_str(json)
-                    .map_err(|e| JobError::permanent(format!("stored VAD options: {e}")))?;
-                let mut s = (*self.settings).clone();
-                s.vad = s.vad.with(&o);
-                Arc::new(s)
-            }
-        };
+        let mut settings = self.settings.transcribe.clone();
+        if let Some(json) = ev.vad_options.as_deref() {
+            let o: VadOverrides = serde_json::from_str(json)
+                .map_err(|e| JobError::permanent(format!("stored VAD options: {e}")))?;
+            settings.vad = settings.vad.with(&o);
+        }
         Ok((model, language, settings))
     }
 
@@ -183,7 +179,7 @@ impl SttWorker {
             })
         };
         let (engine, progress) = (self.engine.clone(), ctx.progress.clone());
-        let deadline = ctx.deadline.clone();
+        let (deadline, threads) = (ctx.deadline.clone(), self.settings.job_threads());
         let (prompt, translate) = (ev.prompt.clone(), ev.task == Task::Translate);
         let span = tracing::Span::current();
         let work = tokio::task::spawn_blocking(move || {
@@ -194,7 +190,7 @@ impl SttWorker {
                 language,
                 prompt: prompt.as_deref(),
                 translate,
-                threads: settings.threads,
+                threads,
                 deadline: Some(&deadline),
             };
             transcribe_file(&engine, &settings, &req, &abort, &progress)

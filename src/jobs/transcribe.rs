@@ -7,7 +7,7 @@
 //! thread.
 
 use crate::audio::{AudioError, AudioInfo};
-use crate::config::Settings;
+use crate::config::TranscribeSettings;
 use crate::models::name::ModelName;
 use crate::progress::Progress;
 use crate::stt::{
@@ -54,7 +54,7 @@ pub enum FileError {
 /// step), `progress` counts chunks.
 pub fn transcribe_file(
     engine: &Engine,
-    settings: &Settings,
+    settings: &TranscribeSettings,
     req: &FileRequest<'_>,
     abort: &AtomicBool,
     progress: &Progress,
