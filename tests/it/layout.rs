@@ -251,3 +251,34 @@ fn no_function_in_src_runs_past_60_lines() {
     }
     assert!(long.is_empty(), "functions over 60 lines: {long:?}");
 }
+
+/// The vendored whisper-rs-sys is the published crate plus
+/// `vendor/whisper-rs-sys.patch`: the patch's every hunk is in the tree (it
+/// applies in reverse), so the changes can be regenerated on a new import
+/// (`scripts/vendor-whisper-rs-sys`).
+#[test]
+fn the_vendored_whisper_cpp_carries_its_patch() {
+    let out = std::process::Command::new("git")
+        .current_dir(root())
+        .args([
+            "apply",
+            "--reverse",
+            "--check",
+            "--directory=vendor/whisper-rs-sys",
+            "vendor/whisper-rs-sys.patch",
+        ])
+        .output()
+        .expect("git (checks the vendored patch)");
+    assert!(
+        out.status.success(),
+        "vendor/whisper-rs-sys.patch does not match vendor/whisper-rs-sys: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let patch = std::fs::read_to_string(root().join("vendor/whisper-rs-sys.patch")).unwrap();
+    for file in ["build.rs", "whisper.cpp/ggml/src/ggml-cpu/amx/amx.cpp"] {
+        assert!(
+            patch.contains(&format!("+++ b/{file}")),
+            "{file} not in the patch"
+        );
+    }
+}
