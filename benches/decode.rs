@@ -9,7 +9,7 @@
 //! runs it): the difference is the child's cost, to set against the clip's
 //! bare inference time (`benches/transcribe.rs`, `transcribe_jfk`).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -147,4 +147,9 @@ fn bench_media_path(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench, bench_media_path);
-criterion_main!(benches);
+/// criterion_main!, after a line naming the CPU the numbers come from.
+fn main() {
+    println!("CPU: {}", susurro::stt::cpu::describe());
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -222,6 +222,7 @@ fn main() {
     if let Ok(url) = std::env::var("SUSURRO_BENCH_WORKER") {
         return worker(&url);
     }
+    println!("CPU: {}", susurro::stt::cpu::describe());
     benches();
     // `cargo test --benches` runs this binary in test mode: no process runs then.
     if !std::env::args().any(|a| a == "--test") {

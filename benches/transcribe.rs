@@ -4,7 +4,7 @@
 //! chunks at once × threads per chunk. The models come from
 //! `scripts/fetch-test-models`.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, BenchmarkId, Criterion};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -158,4 +158,9 @@ fn chunked(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench, chunked);
-criterion_main!(benches);
+/// criterion_main!, after a line naming the CPU the numbers come from.
+fn main() {
+    println!("CPU: {}", susurro::stt::cpu::describe());
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

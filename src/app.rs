@@ -66,7 +66,8 @@ impl App {
         let node = node(&settings, node_id, port, &pool, &runner, &models);
         let listen = queue.listen(stop.clone());
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
-            model = %active, node = %node.id, audio = %audio.describe(), "susurro listening");
+            model = %active, node = %node.id, audio = %audio.describe(),
+            cpu = %crate::stt::cpu::describe(), "susurro listening");
         let shutdown = tokio_util::sync::CancellationToken::new();
         let intake = intake(&settings, &queue, &models, &audio, &db_file, &shutdown);
         Ok(Self {

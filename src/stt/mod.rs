@@ -5,6 +5,7 @@
 //! layer above (`jobs/stt.rs`).
 
 pub mod chunk;
+pub mod cpu;
 pub mod filter;
 pub mod format;
 mod language;

@@ -1,0 +1,94 @@
+//! The CPU whisper.cpp runs on, in words: its model and the vector
+//! extensions ggml uses (AVX2, AVX-512 and its VNNI/BF16 parts, AMX), so
+//! that every speed figure can say where it was measured. Read from
+//! `/proc/cpuinfo` (Linux); elsewhere, or when it cannot be read, "unknown".
+
+/// Extensions that change ggml's speed, in the order they are named:
+/// (cpuinfo flag, name).
+const EXTENSIONS: [(&str, &str); 8] = [
+    ("fma", "FMA"),
+    ("f16c", "F16C"),
+    ("avx2", "AVX2"),
+    ("avx512f", "AVX-512"),
+    ("avx512_vnni", "AVX-512 VNNI"),
+    ("avx512_bf16", "AVX-512 BF16"),
+    ("amx_tile", "AMX"),
+    ("amx_int8", "AMX-INT8"),
+];
+
+/// This machine's CPU, e.g. `AMD EPYC (family 25, model 17), 2 cores:
+/// FMA, F16C, AVX2, AVX-512, AVX-512 VNNI, AVX-512 BF16; no AMX`.
+pub fn describe() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match std::fs::read_to_string("/proc/cpuinfo") {
+        Ok(info) => describe_cpuinfo(&info, cores),
+        Err(_) => format!("unknown CPU, {cores} cores"),
+    }
+}
+
+/// [`describe`] of a `/proc/cpuinfo` text.
+pub fn describe_cpuinfo(info: &str, cores: usize) -> String {
+    let field = |name: &str| {
+        info.lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let model = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    let flags: Vec<String> = field("flags")
+        .map(|f| f.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let has = |flag: &str| flags.iter().any(|f| f == flag);
+    let named: Vec<&str> = EXTENSIONS
+        .iter()
+        .filter(|(flag, _)| has(flag))
+        .map(|(_, name)| *name)
+        .collect();
+    let family = match (field("cpu family"), field("model")) {
+        (Some(f), Some(m)) => format!(" (family {f}, model {m})"),
+        _ => String::new(),
+    };
+    let missing: Vec<&str> = [("avx512f", "AVX-512"), ("amx_tile", "AMX")]
+        .iter()
+        .filter(|(flag, _)| !has(flag))
+        .map(|(_, name)| *name)
+        .collect();
+    let mut out = format!("{model}{family}, {cores} cores: ");
+    out.push_str(
+        if named.is_empty() {
+            "no vector extensions ggml uses".to_string()
+        } else {
+            named.join(", ")
+        }
+        .as_str(),
+    );
+    if !missing.is_empty() {
+        out.push_str(&format!("; no {}", missing.join(", no ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_model_and_what_ggml_can_use() {
+        let epyc = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\n\
+                    model name\t: AMD EPYC\nflags\t\t: fpu fma f16c avx2 avx512f avx512_vnni avx512_bf16\n";
+        assert_eq!(
+            describe_cpuinfo(epyc, 2),
+            "AMD EPYC (family 25, model 17), 2 cores: FMA, F16C, AVX2, AVX-512, AVX-512 VNNI, \
+             AVX-512 BF16; no AMX"
+        );
+        let xeon =
+            "cpu family\t: 6\nmodel\t\t: 143\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\n\
+                    flags\t\t: fma f16c avx2 avx512f avx512_vnni avx512_bf16 amx_tile amx_int8\n";
+        assert!(describe_cpuinfo(xeon, 2).ends_with("AVX-512 BF16, AMX, AMX-INT8"));
+        let old = "model name\t: Old\nflags\t\t: sse2\n";
+        assert_eq!(
+            describe_cpuinfo(old, 1),
+            "Old, 1 cores: no vector extensions ggml uses; no AVX-512, no AMX"
+        );
+    }
+}
