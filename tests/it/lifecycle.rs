@@ -235,35 +235,27 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
 
     // Move the clock past the TTL (and the orphan grace hour): the next ticks purge.
     clock.advance(Duration::from_secs(7_200));
-    let start = Instant::now();
-    while status(pool.clone(), id.clone()).await != "expired" {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the loop did not purge"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(Duration::from_secs(5), "the loop did not purge", || async {
+        status(pool.clone(), id.clone()).await == "expired"
+    })
+    .await;
     let n: i64 = sqlx::query_scalar("select count(*) from transcripts")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(n, 0);
-    let start = Instant::now();
-    while audio.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "expired audio not deleted"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let start = Instant::now();
-    while orphan.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "orphaned file not deleted"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        Duration::from_secs(5),
+        "expired audio not deleted",
+        || async { !audio.exists() },
+    )
+    .await;
+    eventually(
+        Duration::from_secs(5),
+        "orphaned file not deleted",
+        || async { !orphan.exists() },
+    )
+    .await;
     stop.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
@@ -496,14 +488,12 @@ async fn the_extract_webhook_gets_a_signed_payload_after_retries() {
     assert_eq!(s, 202);
     let id = body["id"].as_str().unwrap().to_string();
     app.wait_transcribed(&id).await;
-    let start = Instant::now();
-    while ok.accepted.lock().unwrap().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "webhook never accepted"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "webhook never accepted",
+        || async { !ok.accepted.lock().unwrap().is_empty() },
+    )
+    .await;
     assert_eq!(
         ok.calls.load(Ordering::SeqCst),
         3,

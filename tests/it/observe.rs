@@ -92,14 +92,12 @@ async fn metrics_move_with_real_transcriptions_uploads_requests_and_downloads() 
         )
         .await;
     assert_eq!(status, 202);
-    let start = Instant::now();
-    while !models.join("ggml-metrics-probe.bin").exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "download did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "download did not finish",
+        || async { models.join("ggml-metrics-probe.bin").exists() },
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let after = scrape(&app).await;

@@ -1,6 +1,7 @@
 //! The job queue on a real SQLite file: exactly-once under contention (tasks
 //! and OS processes), leases, backoff, priorities, cancellation, shutdown.
 
+use crate::common::eventually;
 use futures_util::future::BoxFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -92,14 +93,10 @@ async fn run_until_drained(q: Queue, name: &str, runners: usize) {
             .spawn()
         })
         .collect();
-    let start = Instant::now();
-    while unfinished(&q).await > 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(240),
-            "queue did not drain"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(240), "queue did not drain", || async {
+        unfinished(&q).await == 0
+    })
+    .await;
     for h in handles {
         h.shutdown(Duration::from_secs(5)).await;
     }

@@ -841,14 +841,10 @@ async fn sigterm_ends_the_process_within_grace_while_a_job_is_stuck_in_decode() 
     let client = reqwest::Client::new();
     let audio = std::fs::read(jfk_wav()).unwrap();
     crate::common::process::upload(&client, &base, &audio, "a.wav").await;
-    let start = Instant::now();
-    while processes_with("sleep 6104") == 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the job never started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(Duration::from_secs(20), "the job never started", || async {
+        processes_with("sleep 6104") > 0
+    })
+    .await;
     // SAFETY: kill with a pid we own.
     unsafe {
         libc::kill(server.id() as i32, libc::SIGTERM);

@@ -71,6 +71,21 @@ pub fn require_ct2(name: &str) -> PathBuf {
     p
 }
 
+/// Polls `cond` every 20 ms until it holds; fails with `what` (and the last
+/// value `cond` saw, if it says) after `within`. The one place tests wait
+/// for something that happens in another task or process.
+pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !cond().await {
+        assert!(start.elapsed() < within, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Whether a test that lacks what it needs may be skipped: never in CI
 /// (`CI=true`), where a missing tool, service or data set is a failure that
 /// says what is missing; elsewhere the test says "skipped" with its name and
