@@ -238,6 +238,11 @@ async fn claim_loop(inner: Arc<Inner>) {
             if !permits.is_empty() {
                 let asked = permits.len();
                 match inner.queue.claim(&inner.owner, &inner.kinds, asked).await {
+                    // Workers stopped while the claim was on its way: the
+                    // jobs go back untouched (attempt not counted).
+                    Ok(jobs) if !inner.enabled.load(Ordering::SeqCst) => {
+                        give_back(&inner.queue, jobs).await;
+                    }
                     Ok(jobs) => {
                         busy = jobs.len() == asked;
                         for (job, permit) in jobs.into_iter().zip(permits.drain(..)) {
@@ -256,6 +261,15 @@ async fn claim_loop(inner: Arc<Inner>) {
             _ = inner.wake.notified() => {}
             _ = inner.slot_freed.notified() => {}
             _ = tokio::time::sleep(inner.poll) => {}
+        }
+    }
+}
+
+/// Releases jobs claimed but not to be run here.
+async fn give_back(queue: &Queue, jobs: Vec<Job>) {
+    for job in jobs {
+        if let Err(e) = queue.release(&job.lease).await {
+            tracing::warn!(job_id = %job.id, error = %e, "could not give a claimed job back");
         }
     }
 }
