@@ -5,7 +5,7 @@ use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::ingest::Intake;
 use crate::jobs::extract::WebhookWorker;
-use crate::jobs::stt::SttWorker;
+use crate::jobs::stt::{SttSettings, SttWorker};
 use crate::jobs::ModelManager;
 use crate::models::name::ModelName;
 use crate::node::Node;
@@ -278,7 +278,7 @@ fn handlers(
         pool: pool.clone(),
         engine: engine.clone(),
         models: models.clone(),
-        settings: settings.clone(),
+        settings: Arc::new(SttSettings::of(settings)),
         audio: audio.clone(),
     };
     let mut handlers: Vec<Arc<dyn crate::queue::Handler>> = vec![Arc::new(stt)];

@@ -30,8 +30,40 @@ pub struct SttWorker {
     pub pool: Pool,
     pub engine: Arc<Engine>,
     pub models: Arc<ModelManager>,
-    pub settings: Arc<Settings>,
+    pub settings: Arc<SttSettings>,
     pub audio: AudioStore,
+}
+
+/// The part of the settings the `stt` job needs.
+#[derive(Debug, Clone)]
+pub struct SttSettings {
+    /// How a file becomes a transcript.
+    pub transcribe: TranscribeSettings,
+    /// Whisper threads per job.
+    pub threads: usize,
+    /// The language of events that name none (`WHISPER_LANGUAGE`).
+    pub language: Language,
+    /// How long transcripts are kept (`TRANSCRIPT_TTL_DAYS`).
+    pub transcript_ttl: std::time::Duration,
+    /// How long audio is kept after transcription (`AUDIO_RETENTION_HOURS`).
+    pub audio_retention: std::time::Duration,
+    /// Whether transcripts are handed on to an `extract` job
+    /// (`EXTRACT_WEBHOOK_URL` set).
+    pub hand_off: bool,
+}
+
+impl SttSettings {
+    /// The stt job's part of `settings`.
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            transcribe: settings.transcribe.clone(),
+            threads: settings.job_threads(),
+            language: settings.language.clone(),
+            transcript_ttl: settings.transcript_ttl,
+            audio_retention: settings.audio_retention,
+            hand_off: settings.extract_webhook_url.is_some(),
+        }
+    }
 }
 
 impl From<AudioError> for JobError {
@@ -179,7 +211,7 @@ impl SttWorker {
             })
         };
         let (engine, progress) = (self.engine.clone(), ctx.progress.clone());
-        let (deadline, threads) = (ctx.deadline.clone(), self.settings.job_threads());
+        let (deadline, threads) = (ctx.deadline.clone(), self.settings.threads);
         let (prompt, translate) = (ev.prompt.clone(), ev.task == Task::Translate);
         let span = tracing::Span::current();
         let work = tokio::task::spawn_blocking(move || {
@@ -226,7 +258,7 @@ impl SttWorker {
         )
         .await
         .map_err(db_err)?;
-        if self.settings.extract_webhook_url.is_some() {
+        if self.settings.hand_off {
             let next = payload::Extract {
                 event_id: event_id.clone(),
                 transcript_id,
