@@ -241,14 +241,14 @@ async fn handle(
         .and_then(|e| e.duration_ms)
         .unwrap_or(0) as f64
         / 1000.0;
-    Ok(render(
-        req.format,
-        &transcript,
+    let answer = Answer {
+        t: &transcript,
         translate,
         duration,
-        &id,
-        req.words,
-    ))
+        id: &id,
+        words: req.words,
+    };
+    Ok(render(req.format, &answer))
 }
 
 /// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS` and
@@ -293,14 +293,19 @@ fn compression_ratio(text: &str) -> f64 {
     text.len() as f64 / compressed as f64
 }
 
-fn render(
-    format: ResponseFormat,
-    t: &TranscriptView,
+/// What a transcription answer is made of.
+struct Answer<'a> {
+    t: &'a TranscriptView,
     translate: bool,
+    /// The recording's length in seconds.
     duration: f64,
-    id: &EventId,
+    id: &'a EventId,
+    /// Word timestamps asked for.
     words: bool,
-) -> Response {
+}
+
+fn render(format: ResponseFormat, a: &Answer<'_>) -> Response {
+    let t = a.t;
     let text_response =
         |body: String, ctype: &'static str| ([(header::CONTENT_TYPE, ctype)], body).into_response();
     let segments = &t.segments;
@@ -313,20 +318,21 @@ fn render(
         ResponseFormat::Vtt => {
             text_response(crate::stt::format::vtt(segments), "text/vtt; charset=utf-8")
         }
-        ResponseFormat::VerboseJson => verbose_json(t, translate, duration, id, words),
+        ResponseFormat::VerboseJson => verbose_json(a),
         ResponseFormat::Json => Json(json!({ "text": t.text })).into_response(),
     }
 }
 
 /// OpenAI's `verbose_json`: segments with their times and scores, and the
 /// words when `timestamp_granularities` asked for them.
-fn verbose_json(
-    t: &TranscriptView,
-    translate: bool,
-    duration: f64,
-    id: &EventId,
-    words: bool,
-) -> Response {
+fn verbose_json(a: &Answer<'_>) -> Response {
+    let Answer {
+        t,
+        translate,
+        duration,
+        id,
+        words,
+    } = *a;
     let language = t
         .language
         .as_deref()

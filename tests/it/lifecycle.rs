@@ -95,6 +95,26 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     app.stop().await;
 }
 
+/// Retention over `queue`'s database with the default periods (audio a day,
+/// jobs a week, discarded ones 30 days), audio in `audio_dir`.
+fn retention_of(
+    queue: &susurro::queue::Queue,
+    audio_dir: std::path::PathBuf,
+    clock: susurro::clock::Clock,
+) -> susurro::retention::Retention {
+    susurro::retention::Retention {
+        pool: queue.pool().clone(),
+        queue: queue.clone(),
+        audio: susurro::storage::AudioStore::local(audio_dir),
+        audio_retention: Duration::from_secs(24 * 3600),
+        job_retention: (
+            Duration::from_secs(7 * 86_400),
+            Duration::from_secs(30 * 86_400),
+        ),
+        clock,
+    }
+}
+
 /// `extract` jobs whose transcript is gone, or whose payload names no
 /// event, are pruned by a purge; one whose transcript is stored stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,17 +161,7 @@ async fn a_purge_drops_extract_jobs_that_can_never_deliver() {
         .enqueue(Extract::KIND, &json!({ "event_id": 42 }), &opts)
         .await
         .unwrap();
-    let retention = susurro::retention::Retention {
-        pool: pool.clone(),
-        queue: queue.clone(),
-        audio: susurro::storage::AudioStore::local(dir.path().join("audio")),
-        audio_retention: Duration::from_secs(24 * 3600),
-        job_retention: (
-            Duration::from_secs(7 * 86_400),
-            Duration::from_secs(30 * 86_400),
-        ),
-        clock: queue.clock().clone(),
-    };
+    let retention = retention_of(&queue, dir.path().join("audio"), queue.clock().clone());
     let report = retention.purge(None).await.unwrap();
     assert_eq!(report.pruned_jobs, 2, "{report:?}");
     assert_eq!(queue.job_state(live).await.unwrap().0, JobState::Available);
@@ -199,17 +209,7 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
 
     // The clock starts now; the loop ticks every 50 ms of real time.
     let clock = susurro::clock::ManualClock::starting_now();
-    let retention = susurro::retention::Retention {
-        pool: pool.clone(),
-        queue,
-        audio: susurro::storage::AudioStore::local(audio_dir),
-        audio_retention: Duration::from_secs(24 * 3600),
-        job_retention: (
-            Duration::from_secs(7 * 86_400),
-            Duration::from_secs(30 * 86_400),
-        ),
-        clock: clock.clock(),
-    };
+    let retention = retention_of(&queue, audio_dir, clock.clock());
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(retention.run(Duration::from_millis(50), stop.clone()));
     tokio::time::sleep(Duration::from_millis(200)).await;
