@@ -83,7 +83,7 @@ impl App {
                 engine,
                 models,
                 retention,
-                settings,
+                settings: Arc::new(crate::api::ApiSettings::of(&settings)),
                 runner,
                 shutdown,
                 intake,

@@ -32,7 +32,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub models: Arc<crate::jobs::ModelManager>,
     pub retention: crate::retention::Retention,
-    pub settings: Arc<Settings>,
+    pub settings: Arc<ApiSettings>,
     pub runner: RunnerHandle,
     /// This process in the cluster.
     pub node: Arc<crate::node::Node>,
@@ -42,6 +42,43 @@ pub struct AppState {
     pub intake: Intake,
     /// The SQLite file, watched for removal or replacement.
     pub db_file: Option<crate::db::DbFile>,
+}
+
+/// The part of the settings the HTTP API needs.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// `ADMIN_TOKEN` (unset: loopback clients only).
+    pub admin_token: Option<String>,
+    /// `API_TOKEN` (unset: open).
+    pub api_token: Option<String>,
+    /// Connection, header and body limits; allowed hosts and origins.
+    pub http: crate::config::HttpSettings,
+    /// `WHISPER_LANGUAGE`: the default shown by `/health`.
+    pub language: crate::stt::Language,
+    /// `MAX_UPLOAD_MB` in bytes: the request body limit of upload routes.
+    pub max_upload_bytes: u64,
+    /// `WHISPER_MODELS_DIR`: where `/health` looks for the active model.
+    pub models_dir: std::path::PathBuf,
+    /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for a transcript.
+    pub openai_wait: std::time::Duration,
+    /// `SHUTDOWN_GRACE_SECONDS`: how long open connections may finish.
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl ApiSettings {
+    /// The API's part of `settings`.
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            admin_token: settings.admin_token.clone(),
+            api_token: settings.api_token.clone(),
+            http: settings.http.clone(),
+            language: settings.language.clone(),
+            max_upload_bytes: settings.max_upload_bytes,
+            models_dir: settings.models_dir.clone(),
+            openai_wait: settings.openai_wait,
+            shutdown_grace: settings.shutdown_grace,
+        }
+    }
 }
 
 /// Every route.

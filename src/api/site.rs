@@ -14,7 +14,7 @@ use super::{ApiError, AppState};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub use crate::config::host_name;
 
@@ -65,6 +65,36 @@ fn has_token(st: &AppState, req: &Request) -> bool {
         .any(|t| super::auth::constant_time_eq(presented.as_bytes(), t.as_bytes()))
 }
 
+/// What a refused request's body may still be read for, so that a client
+/// still sending it reads the 403 instead of a connection reset under it.
+const LINGER_BYTES: usize = 8 << 20;
+const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A 403 for `req`, after reading and dropping what remains of its body
+/// (at most [`LINGER_BYTES`], for at most [`LINGER`]); the connection is
+/// closed after it, so that no client reuses a connection whose request
+/// was cut short.
+async fn refuse(req: Request, why: String) -> Response {
+    use futures_util::StreamExt;
+    let mut body = req.into_body().into_data_stream();
+    let drain = async {
+        let mut read = 0;
+        while let Some(Ok(chunk)) = body.next().await {
+            read += chunk.len();
+            if read > LINGER_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+    let mut res = ApiError::Forbidden(why).into_response();
+    res.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    res
+}
+
 /// The middleware: the two rules above, before any route.
 pub async fn guard(
     State(st): State<AppState>,
@@ -81,10 +111,11 @@ pub async fn guard(
         match host_name(h) {
             Some(name) if host_allowed(&name, &http.allowed_hosts) => {}
             _ => {
-                return Err(ApiError::Forbidden(format!(
+                let why = format!(
                     "host {} is not served here: add it to ALLOWED_HOSTS",
                     crate::ingest::echo(h)
-                )))
+                );
+                return Ok(refuse(req, why).await);
             }
         }
     }
@@ -92,10 +123,9 @@ pub async fn guard(
         && from_another_site(req.headers(), &http.allowed_origins)
         && !has_token(&st, &req)
     {
-        return Err(ApiError::Forbidden(
-            "requests from pages of other sites need a token (or the site in ALLOWED_ORIGINS)"
-                .into(),
-        ));
+        let why =
+            "requests from pages of other sites need a token (or the site in ALLOWED_ORIGINS)";
+        return Ok(refuse(req, why.into()).await);
     }
     Ok(next.run(req).await)
 }
