@@ -32,6 +32,15 @@ impl App {
     /// listener. The model is loaded in the background so the first job
     /// does not wait for it.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, crate::clock::Clock::system()).await
+    }
+
+    /// [`build`](Self::build) on `clock`: the queue, runner, node and
+    /// retention read the time from it (tests move a manual one).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         crate::metrics::install();
         std::fs::create_dir_all(&settings.data_dir)?;
@@ -47,7 +56,8 @@ impl App {
         let handlers = handlers(&settings, &pool, &engine, &models, &audio);
         let queue = Queue::new(pool.clone(), settings.job_lease)
             .with_backoff(settings.backoff)
-            .with_hooks(handlers.clone());
+            .with_hooks(handlers.clone())
+            .with_clock(clock);
         let node_id = Node::new_id();
         let runner = runner(&settings, &queue, handlers, &node_id);
         preload(&engine, &active);

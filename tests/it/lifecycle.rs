@@ -30,15 +30,19 @@ async fn post(app: &TestApp, path: &str, body: Value, token: Option<&str>) -> (u
 async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     require_model("tiny.en");
     let (_tmp, data) = temp_data();
-    // TTL of two seconds; audio kept an hour after transcription.
-    let ttl_days = format!("{}", 2.0 / 86_400.0);
-    let app = TestApp::start(settings(
-        &data,
-        &[
-            ("TRANSCRIPT_TTL_DAYS", &ttl_days),
-            ("AUDIO_RETENTION_HOURS", "1"),
-        ],
-    ))
+    // TTL of half a day; audio kept an hour after transcription; time moves
+    // only when the test says.
+    let clock = susurro::clock::ManualClock::starting_now();
+    let app = TestApp::start_with_clock(
+        settings(
+            &data,
+            &[
+                ("TRANSCRIPT_TTL_DAYS", "0.5"),
+                ("AUDIO_RETENTION_HOURS", "1"),
+            ],
+        ),
+        clock.clock(),
+    )
     .await;
     let (s, body) = app.upload(&jfk_wav(), &[]).await;
     assert_eq!(s, 202);
@@ -55,8 +59,14 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
         "audio kept (AUDIO_RETENTION_HOURS)"
     );
 
-    // Nothing to purge before expiry (besides nothing); then it expires.
-    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    // Nothing to purge before expiry; a day later it has expired.
+    let (s, report) = post(&app, "/api/admin/purge-transcripts", json!({}), None).await;
+    assert_eq!(
+        (s, &report["purged_transcripts"]),
+        (200, &json!(0)),
+        "{report}"
+    );
+    clock.advance(Duration::from_secs(86_400));
     let (s, report) = post(&app, "/api/admin/purge-transcripts", json!({}), None).await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(report["purged_transcripts"], 1, "{report}");

@@ -54,10 +54,17 @@ pub fn settings(data_dir: &Path, extra: &[(&str, &str)]) -> Settings {
 
 impl TestApp {
     pub async fn start(settings: Settings) -> Self {
+        Self::start_with_clock(settings, susurro::clock::Clock::system()).await
+    }
+
+    /// [`start`](Self::start) on `clock` (a manual one the test moves).
+    pub async fn start_with_clock(settings: Settings, clock: susurro::clock::Clock) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             susurro::telemetry::init("info", susurro::telemetry::LogFormat::Text);
         }
-        let app = App::build(settings).await.expect("app builds");
+        let app = App::build_with_clock(settings, clock)
+            .await
+            .expect("app builds");
         let addr = app.addr();
         let state = app.state().clone();
         let stop = CancellationToken::new();
