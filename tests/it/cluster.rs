@@ -25,12 +25,8 @@ async fn get(client: &reqwest::Client, url: String) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
-async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_for(what: &str, limit: Duration, check: impl AsyncFnMut() -> bool) {
+    eventually(limit, what, check).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

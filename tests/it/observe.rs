@@ -6,7 +6,7 @@ use crate::common::process::{command, event, free_port, wait_up};
 use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Every sample of the exposition text: `name{labels}` → value.
 fn samples(text: &str) -> HashMap<String, f64> {
@@ -200,11 +200,10 @@ async fn json_logs_are_one_object_per_line_with_job_and_request_ids() {
         .as_str()
         .unwrap()
         .to_string();
-    let start = Instant::now();
-    while event(&client, &base, &id).await["status"] != "transcribed" {
-        assert!(start.elapsed() < Duration::from_secs(120));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(120), "transcribed", async || {
+        event(&client, &base, &id).await["status"] == "transcribed"
+    })
+    .await;
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     child.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();

@@ -74,11 +74,11 @@ pub fn require_ct2(name: &str) -> PathBuf {
 /// Polls `cond` every 20 ms until it holds; fails with `what` (and the last
 /// value `cond` saw, if it says) after `within`. The one place tests wait
 /// for something that happens in another task or process.
-pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+pub async fn eventually(
+    within: std::time::Duration,
+    what: &str,
+    mut cond: impl AsyncFnMut() -> bool,
+) {
     let start = std::time::Instant::now();
     while !cond().await {
         assert!(start.elapsed() < within, "timed out: {what}");
