@@ -242,14 +242,12 @@ async fn cancelling_a_running_transcription_aborts_whisper_and_frees_the_slot() 
     assert!(ev["transcript"].is_null());
     // The event is failed in the cancelling transaction; whisper stops at its
     // next abort check and frees the slot.
-    let start = std::time::Instant::now();
-    while !app.state.runner.in_flight().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the slot stays taken"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the slot stays taken",
+        async || app.state.runner.in_flight().is_empty(),
+    )
+    .await;
 
     let (s, body) = app.upload(&jfk_wav(), &[]).await;
     assert_eq!(s, 202);

@@ -320,14 +320,12 @@ async fn the_orphan_sweep_keeps_queued_audio_however_the_data_dir_is_spelled() {
     std::fs::create_dir_all(data.join("sub")).unwrap();
     let spelled = format!("{}/sub/../.", data.display());
     let app = TestApp::start(settings(&data, &[("SUSURRO_DATA_DIR", &spelled)])).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while orphan.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the orphan was not swept"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        Duration::from_secs(20),
+        "the orphan was not swept",
+        async || !orphan.exists(),
+    )
+    .await;
     // A purge run by hand finds nothing more to sweep.
     let report = app.state.retention.purge(None).await.unwrap();
     assert_eq!(report.purged_audio_files, 0, "{report:?}");
