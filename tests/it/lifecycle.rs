@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn get_status(app: &TestApp, path: &str, token: Option<&str>) -> u16 {
     let mut req = app.client.get(format!("{}{path}", app.base));
@@ -525,15 +525,15 @@ async fn the_extract_webhook_gets_a_signed_payload_after_retries() {
         payload["event"]["transcript"]["text"].as_str().unwrap(),
     );
     assert!(payload["transcript_id"].is_string());
-    let start = Instant::now();
-    loop {
-        let (_, q) = app.get_json("/api/admin/queue").await;
-        if q["counts"]["extract"]["completed"] == 1 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "{q}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "an extract job completed",
+        async || {
+            let (_, q) = app.get_json("/api/admin/queue").await;
+            q["counts"]["extract"]["completed"] == 1
+        },
+    )
+    .await;
     app.stop().await;
 
     // A receiver that always fails: the job is discarded with the reason.
@@ -554,15 +554,15 @@ async fn the_extract_webhook_gets_a_signed_payload_after_retries() {
     .await;
     let (_, body) = app.upload(&jfk_wav(), &[]).await;
     app.wait_transcribed(body["id"].as_str().unwrap()).await;
-    let start = Instant::now();
-    loop {
-        let (_, q) = app.get_json("/api/admin/queue").await;
-        if q["counts"]["extract"]["discarded"] == 1 {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "{q}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        "an extract job discarded",
+        async || {
+            let (_, q) = app.get_json("/api/admin/queue").await;
+            q["counts"]["extract"]["discarded"] == 1
+        },
+    )
+    .await;
     let (state, attempts, err): (String, i64, String) =
         sqlx::query_as("select state, attempts, last_error from jobs where kind = 'extract'")
             .fetch_one(&app.state.pool)

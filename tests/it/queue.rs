@@ -444,17 +444,11 @@ impl Handler for Slow {
 }
 
 async fn wait_state(q: &Queue, id: JobId, want: JobState) {
-    let start = Instant::now();
-    loop {
-        if q.job_state(id).await.unwrap().0 == want {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "job {id} never became {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let what = format!("job {id} to become {want}");
+    eventually(Duration::from_secs(20), &what, async || {
+        q.job_state(id).await.unwrap().0 == want
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
