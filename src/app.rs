@@ -43,11 +43,7 @@ impl App {
     ) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         crate::metrics::install();
-        std::fs::create_dir_all(&settings.data_dir)?;
-        let audio = audio_store(&settings)?;
-        let pool =
-            crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
-        let db_file = crate::db::DbFile::of_url(&settings.database_url);
+        let (audio, pool, db_file) = storage(&settings).await?;
         // A swap made on any node outlives restarts: it is the cluster's.
         let active = Node::cluster_model(&pool)
             .await?
@@ -163,6 +159,19 @@ impl App {
         self.state.pool.close().await;
         served
     }
+}
+
+/// The data folder, the audio store, the database pool (migrated) and the
+/// SQLite file to watch.
+async fn storage(
+    settings: &Settings,
+) -> anyhow::Result<(AudioStore, crate::store::Pool, Option<crate::db::DbFile>)> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let audio = audio_store(settings)?;
+    let pool =
+        crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
+    let db_file = crate::db::DbFile::of_url(&settings.database_url);
+    Ok((audio, pool, db_file))
 }
 
 /// This node, advertised at `NODE_ADDRESS` or `<host name>:<port>`.
