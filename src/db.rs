@@ -100,14 +100,7 @@ pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::
                     std::fs::create_dir_all(parent)?;
                 }
             }
-            // Any connects from the URL: `mode=rwc` creates the file, the
-            // other settings are applied on each new connection.
-            let mut opts = AnyConnectOptions::from_str(url)?;
-            if !opts.database_url.query_pairs().any(|(k, _)| k == "mode") {
-                opts.database_url
-                    .query_pairs_mut()
-                    .append_pair("mode", "rwc");
-            }
+            let opts = sqlite_file(url).await?;
             let sync = match synchronous {
                 SqliteSynchronous::Normal => "normal",
                 _ => "full",
@@ -142,6 +135,29 @@ pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::
             Ok(pool)
         }
     }
+}
+
+/// How the pool connects to the SQLite file of `url`. Any connects from the
+/// URL: one connection with `mode=rwc` creates the file, then the pool's
+/// connections open it `mode=rw`, so that a file removed under the service
+/// is not silently re-created empty by the next new connection (uploads
+/// answer 503 and /health says it was removed: [`DbFile`]). A URL that
+/// names its own `mode` is used as it is.
+async fn sqlite_file(url: &str) -> anyhow::Result<AnyConnectOptions> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut opts = AnyConnectOptions::from_str(url)?;
+    if !opts.database_url.query_pairs().any(|(k, _)| k == "mode") {
+        let mut create = opts.clone();
+        create
+            .database_url
+            .query_pairs_mut()
+            .append_pair("mode", "rwc");
+        create.connect().await?.close().await?;
+        opts.database_url
+            .query_pairs_mut()
+            .append_pair("mode", "rw");
+    }
+    Ok(opts)
 }
 
 /// The SQLite file a pool was opened on, to notice it removed or replaced
