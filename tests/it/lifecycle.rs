@@ -105,6 +105,15 @@ async fn transcripts_expire_and_purge_deletes_them_and_their_audio() {
     app.stop().await;
 }
 
+/// A database for the data folder `dir` and a queue over it.
+async fn queue_in(dir: &std::path::Path) -> (susurro::store::Pool, susurro::queue::Queue) {
+    let pool = susurro::store::connect(&crate::common::backend::database_url(dir))
+        .await
+        .unwrap();
+    let queue = susurro::queue::Queue::new(pool.clone(), Duration::from_secs(30));
+    (pool, queue)
+}
+
 /// Retention over `queue`'s database with the default periods (audio a day,
 /// jobs a week, discarded ones 30 days), audio in `audio_dir`.
 fn retention_of(
@@ -132,10 +141,7 @@ async fn a_purge_drops_extract_jobs_that_can_never_deliver() {
     use susurro::jobs::payload::{Extract, Payload};
     use susurro::queue::{EnqueueOptions, JobState};
     let dir = tempfile::tempdir().unwrap();
-    let pool = susurro::store::connect(&crate::common::backend::database_url(dir.path()))
-        .await
-        .unwrap();
-    let queue = susurro::queue::Queue::new(pool.clone(), Duration::from_secs(30));
+    let (pool, queue) = queue_in(dir.path()).await;
     let event = |name: &str| new_event(name, 10);
     let kept = susurro::ingest::enqueue_event(&queue, &event("kept.upload"))
         .await
@@ -190,10 +196,7 @@ async fn a_purge_drops_extract_jobs_that_can_never_deliver() {
 async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let dir = tempfile::tempdir().unwrap();
     // The audio stays in a local folder here (the S3 store's sweep is in cluster.rs).
-    let pool = susurro::store::connect(&crate::common::backend::database_url(dir.path()))
-        .await
-        .unwrap();
-    let queue = susurro::queue::Queue::new(pool.clone(), Duration::from_secs(30));
+    let (pool, queue) = queue_in(dir.path()).await;
     let audio_dir = dir.path().join("audio");
     std::fs::create_dir_all(&audio_dir).unwrap();
     let audio = audio_dir.join("a.upload");
