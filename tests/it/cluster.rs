@@ -11,7 +11,7 @@ use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The database and audio store every node of one test shares.
 fn shared(dir: &Path) -> [(&'static str, String); 2] {
@@ -92,20 +92,12 @@ async fn two_nodes_one_killed_mid_transcription_transcribe_every_upload_exactly_
 
     // Node B transcribes everything, the killed node's job included.
     for id in &ids {
-        let start = Instant::now();
-        loop {
-            let ev = process::event(&client, &b, id).await;
-            if ev["status"] == "transcribed" {
-                assert!(ev["transcript"]["text"]
-                    .as_str()
-                    .unwrap()
-                    .contains("country"));
-                break;
-            }
-            assert_ne!(ev["status"], "failed", "{ev}");
-            assert!(start.elapsed() < Duration::from_secs(240), "{ev}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let ev = process::wait_done(&client, &b, id, Duration::from_secs(240)).await;
+        assert_eq!(ev["status"], "transcribed", "{ev}");
+        assert!(ev["transcript"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("country"));
     }
     let pool = susurro::store::connect(&shared[0].1).await.unwrap();
     let (transcripts, events): (i64, i64) =
@@ -296,8 +288,10 @@ async fn workers_stop_and_start_on_the_node_asked_or_on_all() {
         (s.as_u16(), w["running"].clone(), w["nodes_reached"].clone()),
         (200, json!(false), json!(1))
     );
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert!(running(&b).await, "B keeps running");
+    crate::common::holds(Duration::from_millis(600), "B keeps running", async || {
+        running(&b).await
+    })
+    .await;
 
     // Cluster scope: B follows within a few intervals; uploads wait.
     let (s, w) = a
@@ -310,11 +304,10 @@ async fn workers_stop_and_start_on_the_node_asked_or_on_all() {
     .await;
     let (_, up) = b.upload(&jfk_wav(), &[]).await;
     let id = up["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(
-        b.get_json(&format!("/api/events/{id}")).await.1["status"],
-        "queued"
-    );
+    crate::common::holds(Duration::from_millis(800), "the upload waits", async || {
+        b.get_json(&format!("/api/events/{id}")).await.1["status"] == "queued"
+    })
+    .await;
 
     let (s, _) = b
         .post_json("/api/admin/workers/start?scope=cluster", &json!({}))

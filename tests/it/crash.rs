@@ -31,18 +31,14 @@ async fn sigkill_mid_transcription_loses_nothing_and_duplicates_nothing() {
         ids.push(process::upload(&client, &base, &audio, "jfk.wav").await);
     }
     // Kill as soon as a transcription is under way.
-    let start = Instant::now();
-    loop {
+    eventually(Duration::from_secs(60), "no job started", async || {
         let mut busy = false;
         for id in &ids {
             busy |= status(&client, &base, id).await["status"] == "transcribing";
         }
-        if busy {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "no job started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        busy
+    })
+    .await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
@@ -50,21 +46,10 @@ async fn sigkill_mid_transcription_loses_nothing_and_duplicates_nothing() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = serve(dir.path(), port);
     wait_up(&client, &base).await;
-    let start = Instant::now();
     for id in &ids {
-        loop {
-            let ev = status(&client, &base, id).await;
-            if ev["status"] == "transcribed" {
-                assert_says(JFK, ev["transcript"]["text"].as_str().unwrap());
-                break;
-            }
-            assert_ne!(ev["status"], "failed", "{ev}");
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "not finished after restart: {ev}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let ev = process::wait_done(&client, &base, id, Duration::from_secs(120)).await;
+        assert_eq!(ev["status"], "transcribed", "after restart: {ev}");
+        assert_says(JFK, ev["transcript"]["text"].as_str().unwrap());
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -126,8 +111,7 @@ async fn sigterm_with_an_open_v1_wait_and_a_slow_upload_exits_in_time() {
                 .map(|r| r.status().as_u16())
         }
     });
-    let start = Instant::now();
-    let id = loop {
+    let id = poll(Duration::from_secs(60), "no job started", async || {
         let list: serde_json::Value = client
             .get(format!("{base}/api/events?status=transcribing"))
             .send()
@@ -136,12 +120,12 @@ async fn sigterm_with_an_open_v1_wait_and_a_slow_upload_exits_in_time() {
             .json()
             .await
             .unwrap();
-        if let Some(id) = list["events"][0]["id"].as_str() {
-            break id.to_string();
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "no job started");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        list["events"][0]["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(list)
+    })
+    .await;
     // An upload that sends its headers and a little of its body, then stalls.
     let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -163,17 +147,7 @@ async fn sigterm_with_an_open_v1_wait_and_a_slow_upload_exits_in_time() {
         .status()
         .unwrap();
     assert!(st.success());
-    let exited = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(grace + 10),
-            "still running {} s after SIGTERM",
-            grace + 10
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exited = process::wait_exit(&mut child, Duration::from_secs(grace + 10)).await;
     let took = signalled.elapsed();
     assert!(exited.success(), "{exited:?}");
     assert!(
@@ -190,16 +164,8 @@ async fn sigterm_with_an_open_v1_wait_and_a_slow_upload_exits_in_time() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = process::serve(dir.path(), port, &[]);
     wait_up(&client, &base).await;
-    let start = Instant::now();
-    loop {
-        let ev = status(&client, &base, &id).await;
-        if ev["status"] == "transcribed" {
-            break;
-        }
-        assert_ne!(ev["status"], "failed", "{ev}");
-        assert!(start.elapsed() < Duration::from_secs(120), "{ev}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let ev = process::wait_done(&client, &base, &id, Duration::from_secs(120)).await;
+    assert_eq!(ev["status"], "transcribed", "{ev}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

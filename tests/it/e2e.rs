@@ -229,8 +229,15 @@ async fn cancelling_a_running_transcription_aborts_whisper_and_frees_the_slot() 
         e["status"] == "transcribing"
     })
     .await;
-    // Let whisper get going, then cancel through the runner.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once whisper is under way (its chunks are known), cancel through the runner.
+    eventually(Duration::from_secs(30), "whisper under way", async || {
+        app.state
+            .runner
+            .in_flight()
+            .first()
+            .is_some_and(|j| j.chunks_total > 0)
+    })
+    .await;
     let running = app.state.runner.in_flight();
     assert_eq!(running.len(), 1);
     let prev = app.state.runner.cancel_job(running[0].id).await.unwrap();

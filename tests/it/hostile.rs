@@ -282,7 +282,12 @@ async fn the_purge_waits_for_a_concurrent_writer_instead_of_failing() {
         let r = app.state.retention.clone();
         async move { r.purge(Some(Duration::ZERO)).await }
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::common::holds(
+        Duration::from_millis(200),
+        "the purge waits for the writer's lock",
+        async || !purge.is_finished(),
+    )
+    .await;
     tx.commit().await.unwrap();
     let report = purge.await.unwrap();
     assert!(report.is_ok(), "{report:?}");

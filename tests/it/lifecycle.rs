@@ -225,7 +225,6 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
     let retention = retention_of(&queue, audio_dir, clock.clock());
     let stop = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(retention.run(Duration::from_millis(50), stop.clone()));
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let status = |pool: susurro::store::Pool, id: susurro::store::events::EventId| async move {
         sqlx::query_scalar::<_, String>("select status from events where id = $1")
             .bind(id.to_string())
@@ -233,18 +232,21 @@ async fn the_cleanup_loop_purges_on_its_schedule_under_a_controlled_clock() {
             .await
             .unwrap()
     };
-    assert_eq!(
-        status(pool.clone(), id.clone()).await,
-        "transcribed",
-        "not expired yet"
-    );
-    assert!(audio.exists());
+    // Four ticks with the clock standing still: nothing expires.
+    holds(Duration::from_millis(200), "not expired yet", async || {
+        status(pool.clone(), id.clone()).await == "transcribed" && audio.exists()
+    })
+    .await;
 
     // A file no event points at, fresh: left alone (it may be an upload in progress).
     let orphan = dir.path().join("audio").join("orphan.upload");
     std::fs::write(&orphan, vec![0u8; 500]).unwrap();
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    assert!(orphan.exists());
+    holds(
+        Duration::from_millis(150),
+        "a fresh orphan is left alone",
+        async || orphan.exists(),
+    )
+    .await;
 
     // Move the clock past the TTL (and the orphan grace hour): the next ticks purge.
     clock.advance(Duration::from_secs(7_200));
@@ -338,9 +340,12 @@ async fn stopped_workers_leave_uploads_queued_until_started() {
     let (s, body) = app.upload(&jfk_wav(), &[]).await;
     assert_eq!(s, 202);
     let id = body["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let (_, ev) = app.get_json(&format!("/api/events/{id}")).await;
-    assert_eq!(ev["status"], "queued");
+    holds(
+        Duration::from_millis(500),
+        "the upload stays queued",
+        async || app.get_json(&format!("/api/events/{id}")).await.1["status"] == "queued",
+    )
+    .await;
     let (_, q) = app.get_json("/api/admin/queue").await;
     assert_eq!(q["counts"]["stt"]["available"], 1, "{q}");
     assert!(q["oldest_available_age_ms"].as_i64().unwrap() >= 500);
@@ -366,16 +371,16 @@ async fn a_stop_racing_the_heartbeat_sticks() {
     for round in 0..25 {
         let (s, w) = post(&app, "/api/admin/workers/stop", json!({}), None).await;
         assert_eq!((s, &w["running"]), (200, &json!(false)));
-        // Two beats later the node must still be stopped.
-        tokio::time::sleep(Duration::from_millis(230)).await;
-        let (_, w) = app.get_json("/api/admin/workers").await;
-        assert_eq!(
-            w["running"], false,
-            "round {round}: restarted by a stale beat"
-        );
+        // For two beats and more (a different phase each round) the node
+        // must stay stopped.
+        let during = Duration::from_millis(230 + (round * 37) % 100);
+        let what = format!("round {round}: restarted by a stale beat");
+        holds(during, &what, async || {
+            app.get_json("/api/admin/workers").await.1["running"] == false
+        })
+        .await;
         let (s, _) = post(&app, "/api/admin/workers/start", json!({}), None).await;
         assert_eq!(s, 200);
-        tokio::time::sleep(Duration::from_millis(37)).await;
     }
     app.stop().await;
 }

@@ -6,7 +6,7 @@
 use crate::common::process::{free_port, rss_of, serve, wait_up};
 use crate::common::*;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// About an hour of real speech: ../shared's long recordings repeated, or
 /// generated speech where ../shared is absent.
@@ -124,17 +124,10 @@ async fn service_memory_is_flat_over_hundreds_of_jobs() {
         while done + ids.len() < target {
             ids.push(crate::common::process::upload(&client, &base, &clip, "n.wav").await);
         }
-        let start = Instant::now();
         for id in &ids {
-            loop {
-                let ev = crate::common::process::event(&client, &base, id).await;
-                if ev["status"] == "transcribed" {
-                    break;
-                }
-                assert_ne!(ev["status"], "failed", "{ev}");
-                assert!(start.elapsed() < Duration::from_secs(600), "{ev}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            let within = Duration::from_secs(600);
+            let ev = crate::common::process::wait_done(&client, &base, id, within).await;
+            assert_eq!(ev["status"], "transcribed", "{ev}");
         }
         done += ids.len();
         rss.push(rss_of(child.id()));

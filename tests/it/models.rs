@@ -6,7 +6,7 @@ use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use susurro::jobs::{ModelError, ModelManager};
 use susurro::models::catalog::Catalog;
 use susurro::models::download::DownloadError;
@@ -356,23 +356,22 @@ async fn a_missing_model_is_downloaded_on_first_use() {
         .await;
     // "gone" is not on the local server: accepted, then fails with a reason.
     assert_eq!(status, 202);
-    let start = Instant::now();
-    loop {
-        let (_, list) = app.get_json("/api/admin/models").await;
-        let m = list["models"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == "gone")
-            .unwrap()
-            .clone();
-        if m["download"]["state"] == "failed" {
-            assert!(m["download"]["error"].as_str().unwrap().contains("404"));
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "{m}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let m = crate::common::poll(
+        Duration::from_secs(60),
+        "the download to fail",
+        async || {
+            let (_, list) = app.get_json("/api/admin/models").await;
+            let models = list["models"].as_array().unwrap();
+            let m = models.iter().find(|m| m["name"] == "gone").unwrap().clone();
+            if m["download"]["state"] == "failed" {
+                Ok(m)
+            } else {
+                Err(m)
+            }
+        },
+    )
+    .await;
+    assert!(m["download"]["error"].as_str().unwrap().contains("404"));
     let (status, _) = app
         .post_json(
             "/api/admin/models/download",

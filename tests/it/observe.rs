@@ -98,7 +98,11 @@ async fn metrics_move_with_real_transcriptions_uploads_requests_and_downloads() 
         || async { models.join("ggml-metrics-probe.bin").exists() },
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let verified = r#"susurro_model_downloads_total{model="metrics-probe",outcome="verified"}"#;
+    eventually(Duration::from_secs(5), "the download counted", async || {
+        get(&scrape(&app).await, verified) == 1.0
+    })
+    .await;
 
     let after = scrape(&app).await;
     let moved = |k: &str| get(&after, k) - get(&before, k);

@@ -113,10 +113,10 @@ async fn child_worker() {
     );
     let q = open(std::path::Path::new(&db), Duration::from_secs(30)).await;
     // Wait (a bounded time) until the parent has enqueued, then drain.
-    let start = Instant::now();
-    while unfinished(&q).await == 0 && start.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(Duration::from_secs(10), "the parent's jobs", async || {
+        unfinished(&q).await > 0
+    })
+    .await;
     run_until_drained(q, &format!("proc{}", std::process::id()), 2).await;
 }
 
@@ -596,8 +596,12 @@ async fn stopped_workers_claim_nothing_until_started() {
         .enqueue(JobKind::Stt, &job(), &EnqueueOptions::default())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(q.job_state(id).await.unwrap().0, JobState::Available);
+    crate::common::holds(
+        Duration::from_millis(200),
+        "a stopped runner claims nothing",
+        async || q.job_state(id).await.unwrap().0 == JobState::Available,
+    )
+    .await;
     runner.start();
     wait_state(&q, id, JobState::Completed).await;
     runner.shutdown(Duration::from_secs(1)).await;
@@ -625,8 +629,11 @@ async fn a_claim_in_flight_when_workers_stop_takes_no_later_job() {
     let runner = Runner::new(q.clone(), Arc::new(quick))
         .poll_interval(Duration::from_millis(20))
         .spawn();
-    // Its first claim is now waiting for a connection.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Its first claim is soon waiting for a connection; nothing starts.
+    crate::common::holds(Duration::from_millis(200), "nothing starts", async || {
+        started.load(Ordering::SeqCst) == 0
+    })
+    .await;
     runner.stop();
     let id = q
         .enqueue_in(
@@ -638,10 +645,15 @@ async fn a_claim_in_flight_when_workers_stop_takes_no_later_job() {
         .await
         .unwrap();
     drop(held);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let (state, attempts, _) = q.job_state(id).await.unwrap();
-    assert_eq!((state, attempts), (JobState::Available, 0));
-    assert_eq!(started.load(Ordering::SeqCst), 0);
+    crate::common::holds(
+        Duration::from_millis(400),
+        "a stopped runner's late claim gives the job back",
+        async || {
+            let (state, attempts, _) = q.job_state(id).await.unwrap();
+            (state, attempts, started.load(Ordering::SeqCst)) == (JobState::Available, 0, 0)
+        },
+    )
+    .await;
     runner.start();
     wait_state(&q, id, JobState::Completed).await;
     runner.shutdown(Duration::from_secs(1)).await;
@@ -726,8 +738,14 @@ async fn an_idle_node_wakes_on_notify_long_before_its_poll() {
     )
     .poll_interval(Duration::from_secs(3600))
     .spawn();
-    // Let the runner's first claim find nothing and go idle.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A first job shows the runner at work; once it is done, the runner's
+    // next claim finds nothing and it goes idle.
+    let first = producer
+        .enqueue(JobKind::Extract, &job(), &EnqueueOptions::default())
+        .await
+        .unwrap();
+    wait_state(&producer, first, JobState::Completed).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let start = Instant::now();
     let id = producer
         .enqueue(JobKind::Extract, &job(), &EnqueueOptions::default())

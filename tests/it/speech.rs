@@ -171,19 +171,22 @@ async fn long_recordings_report_chunks_and_openai_chunking_strategy_is_accepted(
     assert_eq!(s, 202);
     let id = body["id"].as_str().unwrap().to_string();
     // The workers view counts chunks while it runs.
-    let start = std::time::Instant::now();
-    let total = loop {
-        let (_, w) = app.get_json("/api/admin/workers").await;
-        if let Some(j) = w["jobs"].as_array().and_then(|j| j.first()) {
-            let total = j["chunks_total"].as_u64().unwrap();
-            if total > 0 {
-                assert!(j["chunks_done"].as_u64().unwrap() <= total);
-                break total;
+    let total = crate::common::poll(
+        std::time::Duration::from_secs(60),
+        "chunks known",
+        async || {
+            let (_, w) = app.get_json("/api/admin/workers").await;
+            let j = &w["jobs"][0];
+            match j["chunks_total"].as_u64() {
+                Some(total) if total > 0 => {
+                    assert!(j["chunks_done"].as_u64().unwrap() <= total);
+                    Ok(total)
+                }
+                _ => Err(w),
             }
-        }
-        assert!(start.elapsed() < std::time::Duration::from_secs(60));
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+        },
+    )
+    .await;
     assert!(total >= 4, "a minute of speech in {total} chunks");
     let ev = app.wait_transcribed(&id).await;
     let text = ev["transcript"]["text"].as_str().unwrap().to_lowercase();

@@ -147,19 +147,20 @@ async fn only_whisper_models_may_be_named_and_bad_files_never_reach_whisper_cpp(
         &[("WHISPER_MODELS_DIR", &m), ("WHISPER_MODEL", "absurd")],
     ))
     .await;
-    let start = Instant::now();
-    loop {
-        let (_, h) = app.get_json("/health").await;
-        if h["status"] == "degraded"
-            && h["model_error"]
-                .as_str()
-                .is_some_and(|e| e.contains("n_audio_state"))
-        {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{h}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll(
+        Duration::from_secs(20),
+        "degraded, saying why",
+        async || {
+            let (_, h) = app.get_json("/health").await;
+            let why = h["model_error"].as_str().unwrap_or_default();
+            if h["status"] == "degraded" && why.contains("n_audio_state") {
+                Ok(())
+            } else {
+                Err(h)
+            }
+        },
+    )
+    .await;
     app.stop().await;
 }
 
@@ -236,12 +237,12 @@ async fn jobs_past_their_deadline_fail_free_their_slot_and_leave_no_child() {
         "{:?}",
         started.elapsed()
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        processes_with("sleep 6102"),
-        0,
-        "a decoder child outlived its job"
-    );
+    eventually(
+        Duration::from_secs(1),
+        "a decoder child outlived its job",
+        async || processes_with("sleep 6102") == 0,
+    )
+    .await;
     let (_, q) = app.get_json("/api/admin/workers").await;
     assert_eq!(q["jobs"].as_array().unwrap().len(), 0, "{q}");
     app.stop().await;
@@ -254,33 +255,35 @@ async fn a_running_job_is_cancelled_within_a_second() {
     let exe = child.display().to_string();
     let app = TestApp::start(settings(&data, &[("MEDIA_CHILD_EXE", &exe)])).await;
     let id = event_id(&app, &jfk_wav()).await;
-    let start = Instant::now();
-    let job = loop {
+    let job = poll(Duration::from_secs(20), "the job running", async || {
         let (_, w) = app.get_json("/api/admin/workers").await;
-        if let Some(j) = w["jobs"].as_array().and_then(|j| j.first()) {
-            break j["id"].as_i64().unwrap();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "{w}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+        w["jobs"][0]["id"].as_i64().ok_or(w)
+    })
+    .await;
+    eventually(Duration::from_secs(20), "its decoder child", async || {
+        processes_with("sleep 6103") == 1
+    })
+    .await;
     let asked = Instant::now();
     let (s, body) = app
         .post_json(&format!("/api/admin/jobs/{job}/cancel"), &Value::Null)
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["was"], "running", "{body}");
-    loop {
-        let (_, w) = app.get_json("/api/admin/workers").await;
-        if w["jobs"].as_array().unwrap().is_empty() {
-            break;
-        }
-        assert!(
-            asked.elapsed() < Duration::from_secs(1),
-            "still running: {w}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    poll(
+        Duration::from_secs(1),
+        "the job gone within a second",
+        async || {
+            let (_, w) = app.get_json("/api/admin/workers").await;
+            if w["jobs"].as_array().unwrap().is_empty() {
+                Ok(())
+            } else {
+                Err(w)
+            }
+        },
+    )
+    .await;
+    assert!(asked.elapsed() < Duration::from_secs(1));
     let ev = app
         .wait_event(&id, Duration::from_secs(5), |e| e["status"] == "failed")
         .await;
@@ -307,8 +310,7 @@ fn slow_client(addr: std::net::SocketAddr) -> Option<std::net::TcpStream> {
 /// Uploads `audio` with a fresh connection, trying again while the
 /// server closes it (a slot is being freed); the status and the answer.
 async fn upload_soon(base: &str, audio: &Path, within: Duration) -> (u16, Value) {
-    let started = Instant::now();
-    loop {
+    poll(within, "an answer to the upload", async || {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -325,17 +327,12 @@ async fn upload_soon(base: &str, audio: &Path, within: Duration) -> (u16, Value)
         {
             Ok(r) => {
                 let s = r.status().as_u16();
-                return (s, r.json().await.unwrap_or(Value::Null));
+                Ok((s, r.json().await.unwrap_or(Value::Null)))
             }
-            Err(e) => {
-                assert!(
-                    started.elapsed() < within,
-                    "no answer within {within:?}: {e}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            Err(e) => Err(e),
         }
-    }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -735,18 +732,10 @@ async fn two_small_files_that_decode_to_hours_keep_the_service_under_a_gigabyte(
         for _ in 0..2 {
             ids.push(crate::common::process::upload(&client, &base, &b, "hours.flac").await);
         }
-        let start = Instant::now();
         let mut done = Vec::new();
         for id in &ids {
-            loop {
-                let ev = crate::common::process::event(&client, &base, id).await;
-                if matches!(ev["status"].as_str(), Some("transcribed" | "failed")) {
-                    done.push(ev);
-                    break;
-                }
-                assert!(start.elapsed() < Duration::from_secs(400), "{ev}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            let within = Duration::from_secs(400);
+            done.push(crate::common::process::wait_done(&client, &base, id, within).await);
         }
         done
     })
@@ -850,23 +839,15 @@ async fn sigterm_ends_the_process_within_grace_while_a_job_is_stuck_in_decode() 
         libc::kill(server.id() as i32, libc::SIGTERM);
     }
     let signalled = Instant::now();
-    let status = loop {
-        if let Some(s) = server.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            signalled.elapsed() < Duration::from_secs(7),
-            "still running after grace + 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // Grace (2 s) + 5 s.
+    let status = crate::common::process::wait_exit(&mut server, Duration::from_secs(7)).await;
     eprintln!("exited {status} after {:?}", signalled.elapsed());
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        processes_with("sleep 6104"),
-        0,
-        "the decoder child outlived the service"
-    );
+    eventually(
+        Duration::from_millis(500),
+        "the decoder child outlived the service",
+        async || processes_with("sleep 6104") == 0,
+    )
+    .await;
 }
 
 #[test]

@@ -71,19 +71,60 @@ pub fn require_ct2(name: &str) -> PathBuf {
     p
 }
 
-/// Polls `cond` every 20 ms until it holds; fails with `what` (and the last
-/// value `cond` saw, if it says) after `within`. The one place tests wait
-/// for something that happens in another task or process.
+/// How often [`poll`] looks again.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Polls `look` every 20 ms until it answers `Ok(value)`, and returns the
+/// value; fails with `what` and the last `Err` it saw after `within`. The
+/// one place tests wait for something that happens in another task or
+/// process.
+pub async fn poll<T, L: std::fmt::Display>(
+    within: std::time::Duration,
+    what: &str,
+    mut look: impl AsyncFnMut() -> Result<T, L>,
+) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        match look().await {
+            Ok(v) => return v,
+            Err(last) => assert!(
+                start.elapsed() < within,
+                "timed out after {within:?}: {what} (last seen: {last})"
+            ),
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Polls `cond` until it holds; fails with `what` after `within`.
 pub async fn eventually(
     within: std::time::Duration,
     what: &str,
     mut cond: impl AsyncFnMut() -> bool,
 ) {
+    poll(
+        within,
+        what,
+        async || if cond().await { Ok(()) } else { Err("no") },
+    )
+    .await
+}
+
+/// Checks `cond` every 20 ms for all of `during` and fails the moment it
+/// does not hold: how tests show that something does *not* happen (a
+/// stopped worker claims nothing, a lock keeps a purge waiting), a
+/// stronger check than one look after a fixed sleep.
+pub async fn holds(during: std::time::Duration, what: &str, mut cond: impl AsyncFnMut() -> bool) {
     let start = std::time::Instant::now();
-    while !cond().await {
-        assert!(start.elapsed() < within, "timed out: {what}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    while start.elapsed() < during {
+        assert!(
+            cond().await,
+            "stopped holding after {:?}: {what}",
+            start.elapsed()
+        );
+        tokio::time::sleep(POLL_EVERY).await;
     }
+    assert!(cond().await, "stopped holding at the end: {what}");
 }
 
 /// Whether a test that lacks what it needs may be skipped: never in CI

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A port nothing listens on now.
 pub fn free_port() -> u16 {
@@ -46,14 +46,36 @@ pub fn command(data: &Path, port: u16, env: &[(&str, &str)]) -> Command {
 
 /// Waits until the server answers `/health`.
 pub async fn wait_up(client: &reqwest::Client, base: &str) {
-    let start = Instant::now();
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let health = format!("{base}/health");
+    crate::common::poll(Duration::from_secs(30), "the server to start", async || {
+        client.get(&health).send().await.map(drop)
+    })
+    .await
+}
+
+/// Polls the event until it is `transcribed` or `failed`, and returns it.
+pub async fn wait_done(
+    client: &reqwest::Client,
+    base: &str,
+    id: &str,
+    within: Duration,
+) -> serde_json::Value {
+    crate::common::poll(within, "the event to finish", async || {
+        let ev = event(client, base, id).await;
+        match ev["status"].as_str() {
+            Some("transcribed" | "failed") => Ok(ev),
+            _ => Err(ev),
+        }
+    })
+    .await
+}
+
+/// Waits (polling) until `child` exits; fails after `within`.
+pub async fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    crate::common::poll(within, "the process to exit", async || {
+        child.try_wait().unwrap().ok_or("running")
+    })
+    .await
 }
 
 /// Uploads `audio` to `POST {base}/api/events`; expects 202 and returns

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use susurro::app::App;
 use susurro::config::Settings;
 use tokio_util::sync::CancellationToken;
@@ -153,19 +153,16 @@ impl TestApp {
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        let start = Instant::now();
-        loop {
+        crate::common::poll(timeout, "the event", async || {
             let (status, ev) = self.get_json(&format!("/api/events/{id}")).await;
             assert_eq!(status, 200, "{ev}");
             if pred(&ev) {
-                return ev;
+                Ok(ev)
+            } else {
+                Err(ev)
             }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out waiting on event: {ev}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until the event is `transcribed` (or fails the test if it fails).
