@@ -47,29 +47,25 @@ impl App {
         // A swap made on any node outlives restarts: it is the cluster's.
         let active = Node::cluster_model(&pool)
             .await?
-            .unwrap_or_else(|| settings.model.clone());
-        let (engine, models) = models(&settings, &active)?;
+            .unwrap_or_else(|| settings.models.active.clone());
+        let (engine, models) = models(&settings.models, &active)?;
         let handlers = handlers(&settings, &pool, &engine, &models, &audio);
-        let queue = Queue::new(pool.clone(), settings.job_lease)
-            .with_backoff(settings.backoff)
+        let queue = Queue::new(pool.clone(), settings.worker.lease)
+            .with_backoff(settings.worker.backoff)
             .with_hooks(handlers.clone())
             .with_clock(clock);
         let node_id = Node::new_id();
-        let runner = runner(&settings, &queue, handlers, &node_id);
+        let runner = runner(&settings.worker, &queue, handlers, &node_id);
         preload(&engine, &active);
-        let retention = retention(&settings, &pool, &queue, &audio);
-        retention.remove_partial_uploads().await?;
         let stop = tokio_util::sync::CancellationToken::new();
-        let cleanup = retention
-            .clone()
-            .run(settings.cleanup_interval, stop.clone());
-        let cleanup = tokio::spawn(cleanup);
-        if settings.admin_token.is_none() {
+        let (retention, cleanup) =
+            retention(&settings.retention, &pool, &queue, &audio, &stop).await?;
+        if settings.access.admin_token.is_none() {
             tracing::warn!("ADMIN_TOKEN is not set: /api/admin/* answers loopback clients only");
         }
         let listener = TcpListener::bind(settings.addr).await?;
         let port = listener.local_addr()?.port();
-        let node = node(&settings, node_id, port, &pool, &runner, &models);
+        let node = node(&settings.cluster, node_id, port, &pool, &runner, &models);
         let listen = queue.listen(stop.clone());
         tracing::info!(addr = %listener.local_addr()?, data_dir = %settings.data_dir.display(),
             model = %active, node = %node.id, audio = %audio.describe(),
@@ -168,15 +164,18 @@ async fn storage(
 ) -> anyhow::Result<(AudioStore, crate::store::Pool, Option<crate::db::DbFile>)> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let audio = audio_store(settings)?;
-    let pool =
-        crate::store::connect_with(&settings.database_url, settings.sqlite_synchronous).await?;
-    let db_file = crate::db::DbFile::of_url(&settings.database_url);
+    let pool = crate::store::connect_with(
+        &settings.storage.database_url,
+        settings.storage.sqlite_synchronous,
+    )
+    .await?;
+    let db_file = crate::db::DbFile::of_url(&settings.storage.database_url);
     Ok((audio, pool, db_file))
 }
 
 /// This node, advertised at `NODE_ADDRESS` or `<host name>:<port>`.
 fn node(
-    settings: &Settings,
+    settings: &crate::config::ClusterSettings,
     id: String,
     port: u16,
     pool: &crate::store::Pool,
@@ -190,7 +189,7 @@ fn node(
     Arc::new(Node::new(
         id,
         address,
-        settings.cluster_sync_interval,
+        settings.sync_interval,
         pool.clone(),
         runner.clone(),
         models.clone(),
@@ -211,7 +210,7 @@ fn intake(
         queue: queue.clone(),
         models: models.clone(),
         audio: audio.clone(),
-        max_upload_bytes: settings.max_upload_bytes,
+        max_upload_bytes: settings.http.max_upload_bytes,
         max_audio_seconds: settings.transcribe.max_audio_seconds,
         media: settings.transcribe.media.clone(),
         db_file: db_file.clone(),
@@ -221,7 +220,7 @@ fn intake(
 
 /// The worker runner over `queue`, started.
 fn runner(
-    settings: &Settings,
+    settings: &crate::config::WorkerSettings,
     queue: &Queue,
     handlers: Arc<Handlers>,
     node_id: &str,
@@ -234,21 +233,26 @@ fn runner(
         .spawn()
 }
 
-/// Expiry of transcripts, audio and finished jobs, on the queue's clock.
-fn retention(
-    settings: &Settings,
+/// Expiry of transcripts, audio and finished jobs, on the queue's clock:
+/// partial uploads left by a crash removed, then its periodic task started.
+async fn retention(
+    settings: &crate::config::RetentionSettings,
     pool: &crate::store::Pool,
     queue: &Queue,
     audio: &AudioStore,
-) -> crate::retention::Retention {
-    crate::retention::Retention {
+    stop: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<(crate::retention::Retention, tokio::task::JoinHandle<()>)> {
+    let retention = crate::retention::Retention {
         pool: pool.clone(),
         queue: queue.clone(),
         audio: audio.clone(),
-        audio_retention: settings.audio_retention,
-        job_retention: (settings.job_retention, settings.discarded_job_retention),
+        audio_retention: settings.audio,
+        job_retention: (settings.jobs, settings.discarded_jobs),
         clock: queue.clock().clone(),
-    }
+    };
+    retention.remove_partial_uploads().await?;
+    let task = tokio::spawn(retention.clone().run(settings.interval, stop.clone()));
+    Ok((retention, task))
 }
 
 /// The audio store, with its local folder created.
@@ -260,26 +264,20 @@ fn audio_store(settings: &Settings) -> anyhow::Result<AudioStore> {
 
 /// The model cache and the model manager.
 fn models(
-    settings: &Settings,
+    settings: &crate::config::ModelSettings,
     active: &ModelName,
 ) -> anyhow::Result<(Arc<Engine>, Arc<ModelManager>)> {
     let engine = Arc::new(
-        Engine::with_active(
-            settings.models_dir.clone(),
-            active,
-            settings.max_loaded_models,
-        )
-        .with_flash_attn(settings.flash_attn),
+        Engine::with_active(settings.dir.clone(), active, settings.max_loaded)
+            .with_flash_attn(settings.flash_attn),
     );
-    let catalog = crate::models::catalog::Catalog::load(
-        &settings.models_base_url,
-        settings.models_catalog.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
+    let catalog =
+        crate::models::catalog::Catalog::load(&settings.base_url, settings.catalog.as_deref())
+            .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
     let models = Arc::new(ModelManager::new(
         catalog,
         engine.clone(),
-        settings.models_dir.clone(),
+        settings.dir.clone(),
         settings.auto_download,
     ));
     Ok((engine, models))
@@ -301,11 +299,11 @@ fn handlers(
         audio: audio.clone(),
     };
     let mut handlers: Vec<Arc<dyn crate::queue::Handler>> = vec![Arc::new(stt)];
-    if let Some(url) = &settings.extract_webhook_url {
+    if let Some(url) = &settings.extract.webhook_url {
         handlers.push(Arc::new(WebhookWorker::new(
             pool.clone(),
             url.clone(),
-            settings.extract_webhook_secret.clone(),
+            settings.extract.webhook_secret.clone(),
         )));
     }
     Arc::new(Handlers(handlers))

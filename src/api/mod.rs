@@ -69,14 +69,14 @@ impl ApiSettings {
     /// The API's part of `settings`.
     pub fn of(settings: &Settings) -> Self {
         Self {
-            admin_token: settings.admin_token.clone(),
-            api_token: settings.api_token.clone(),
+            admin_token: settings.access.admin_token.clone(),
+            api_token: settings.access.api_token.clone(),
             http: settings.http.clone(),
             language: settings.language.clone(),
-            max_upload_bytes: settings.max_upload_bytes,
-            models_dir: settings.models_dir.clone(),
-            openai_wait: settings.openai_wait,
-            shutdown_grace: settings.shutdown_grace,
+            max_upload_bytes: settings.http.max_upload_bytes,
+            models_dir: settings.models.dir.clone(),
+            openai_wait: settings.http.openai_wait,
+            shutdown_grace: settings.worker.shutdown_grace,
         }
     }
 }

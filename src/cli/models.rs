@@ -55,7 +55,7 @@ pub async fn run(command: ModelsCommand, settings: &Settings) -> anyhow::Result<
             force,
             silero_version,
         } => {
-            let dest = settings.models_dir.clone();
+            let dest = settings.models.dir.clone();
             if dir.extension().is_some_and(|e| e == "safetensors") {
                 let version = parse_version(&silero_version).map_err(anyhow::Error::msg)?;
                 let name = name.unwrap_or_else(|| format!("silero-v{silero_version}"));
@@ -155,19 +155,19 @@ async fn with_spinner<T: Send + 'static, E: Send + 'static + Into<anyhow::Error>
 
 fn manager(settings: &Settings) -> anyhow::Result<ModelManager> {
     let catalog = crate::models::catalog::Catalog::load(
-        &settings.models_base_url,
-        settings.models_catalog.as_deref(),
+        &settings.models.base_url,
+        settings.models.catalog.as_deref(),
     )
     .map_err(|e| anyhow::anyhow!("WHISPER_MODELS_CATALOG: {e}"))?;
     let engine = Arc::new(crate::stt::Engine::with_active(
-        settings.models_dir.clone(),
-        &settings.model,
+        settings.models.dir.clone(),
+        &settings.models.active,
         1,
     ));
     Ok(ModelManager::new(
         catalog,
         engine,
-        settings.models_dir.clone(),
-        settings.auto_download,
+        settings.models.dir.clone(),
+        settings.models.auto_download,
     ))
 }

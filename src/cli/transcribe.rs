@@ -22,7 +22,7 @@ pub struct Args {
 pub async fn run(a: Args, settings: Settings) -> anyhow::Result<()> {
     let model = match a.model {
         Some(m) => ModelName::parse(&m)?,
-        None => settings.model.clone(),
+        None => settings.models.active.clone(),
     };
     let language = match a.language {
         Some(l) => Language::parse(&l).map_err(anyhow::Error::msg)?,
@@ -31,10 +31,11 @@ pub async fn run(a: Args, settings: Settings) -> anyhow::Result<()> {
     // One file: every core, unless WHISPER_THREADS or --threads says otherwise.
     let threads = a
         .threads
-        .or(settings.threads)
+        .or(settings.worker.threads)
         .unwrap_or_else(crate::config::available_cores);
-    let engine =
-        Arc::new(Engine::new(settings.models_dir.clone()).with_flash_attn(settings.flash_attn));
+    let engine = Arc::new(
+        Engine::new(settings.models.dir.clone()).with_flash_attn(settings.models.flash_attn),
+    );
     let progress = Arc::new(Progress::default());
     let work = {
         let progress = progress.clone();

@@ -23,88 +23,134 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Every setting of the service.
+/// Every setting of the service, in the parts each layer takes: built once
+/// (in [`Settings::resolve`]), then `App::build` hands each layer its part.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `SUSURRO_ADDR`: where the HTTP API listens.
     pub addr: SocketAddr,
     /// `SUSURRO_DATA_DIR`: database, audio and (by default) models.
     pub data_dir: PathBuf,
+    /// The database and the audio store.
+    pub storage: StorageSettings,
+    /// Model files, the active model and the engine's cache of them.
+    pub models: ModelSettings,
+    /// The worker runner: polling, concurrency, threads, deadlines, leases.
+    pub worker: WorkerSettings,
+    /// What is kept, how long.
+    pub retention: RetentionSettings,
+    /// This node among others.
+    pub cluster: ClusterSettings,
+    /// What a file needs to become a transcript (media child, length
+    /// limit, speech detection, window, prompt).
+    pub transcribe: TranscribeSettings,
+    /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
+    pub language: Language,
+    /// The HTTP server's limits, names and waits.
+    pub http: HttpSettings,
+    /// Who may call what.
+    pub access: AccessSettings,
+    /// Where `extract` jobs hand transcripts on.
+    pub extract: ExtractSettings,
+    /// `RUST_LOG`: the log filter.
+    pub log: String,
+    /// `LOG_FORMAT`: text or json lines.
+    pub log_format: crate::telemetry::LogFormat,
+}
+
+/// The database and the audio store.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
     /// `DATABASE_URL`: SQLite (default `<data dir>/susurro.db`) or PostgreSQL.
     pub database_url: String,
     /// `AUDIO_STORE_URL`: `file:///path` (default `<data dir>/audio`) or `s3://bucket/prefix`.
     pub audio_store_url: String,
-    /// `NODE_ADDRESS`: where this node's API is reached (default `<host>:<port>`).
-    pub node_address: Option<String>,
-    /// `CLUSTER_SYNC_INTERVAL_MS`: heartbeat and follow period.
-    pub cluster_sync_interval: Duration,
+    /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
+    /// power loss) or `normal` (faster; the last commits can be lost).
+    pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
+}
+
+/// Model files and the engine's cache of loaded models.
+#[derive(Debug, Clone)]
+pub struct ModelSettings {
     /// `WHISPER_MODELS_DIR`: where `ggml-<name>.bin` files live.
-    pub models_dir: PathBuf,
+    pub dir: PathBuf,
     /// `WHISPER_MODEL`: the active model's name at start.
-    pub model: ModelName,
+    pub active: ModelName,
     /// `WHISPER_MODELS_BASE_URL`: where catalog models are downloaded from.
-    pub models_base_url: String,
+    pub base_url: String,
     /// `WHISPER_MODELS_CATALOG`: optional JSON file adding or overriding entries.
-    pub models_catalog: Option<PathBuf>,
+    pub catalog: Option<PathBuf>,
     /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
     pub auto_download: bool,
     /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp (off: measured slower on CPU).
     pub flash_attn: bool,
     /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
-    pub max_loaded_models: usize,
-    /// `WHISPER_THREADS`: threads per transcription, when given (default:
-    /// [`Settings::job_threads`] for jobs, every core for one file).
-    pub threads: Option<usize>,
-    /// `WHISPER_LANGUAGE`: default language of uploads (`es`; `auto` detects).
-    pub language: Language,
-    /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
-    pub transcript_ttl: Duration,
+    pub max_loaded: usize,
+}
+
+/// The worker runner and the queue's leases and retries.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
     /// `WORKER_POLL_INTERVAL_MS`: how often idle workers look for jobs.
     pub poll_interval: Duration,
     /// `WORKER_MAX_CONCURRENT`: jobs running at once in this process.
     pub max_concurrent: usize,
-    /// `CLEANUP_INTERVAL_HOURS`: period of the retention task.
-    pub cleanup_interval: Duration,
-    /// `MAX_UPLOAD_MB`: largest accepted upload.
-    pub max_upload_bytes: u64,
+    /// `WHISPER_THREADS`: threads per transcription, when given (default:
+    /// [`WorkerSettings::job_threads`] for jobs, every core for one file).
+    pub threads: Option<usize>,
     /// `JOB_DEADLINE_BASE_SECONDS`, `JOB_DEADLINE_FACTOR`: every job's deadline.
     pub deadline: crate::queue::DeadlinePolicy,
-    /// What turning a file into a transcript needs (media child, length
-    /// limit, speech detection, window, prompt).
-    pub transcribe: TranscribeSettings,
-    /// `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_BODY_IDLE_TIMEOUT_SECONDS`,
-    /// `HTTP_MAX_CONNECTIONS`, `ALLOWED_HOSTS`, `ALLOWED_ORIGINS`.
-    pub http: HttpSettings,
+    /// `JOB_LEASE_SECONDS`: a running job's lease, renewed while it runs.
+    pub lease: Duration,
+    /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
+    /// first failure (doubling each time) and its cap.
+    pub backoff: crate::queue::Backoff,
+    /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs (and open
+    /// connections) may finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+/// How long things are kept.
+#[derive(Debug, Clone)]
+pub struct RetentionSettings {
+    /// `TRANSCRIPT_TTL_DAYS`: how long transcripts are kept.
+    pub transcript_ttl: Duration,
     /// `AUDIO_RETENTION_HOURS`: keep audio this long after transcription (0: delete at once).
-    pub audio_retention: Duration,
+    pub audio: Duration,
+    /// `JOB_RETENTION_DAYS`: completed and cancelled jobs are pruned after this.
+    pub jobs: Duration,
+    /// `DISCARDED_JOB_RETENTION_DAYS`: failed (discarded) jobs are kept longer.
+    pub discarded_jobs: Duration,
+    /// `CLEANUP_INTERVAL_HOURS`: period of the retention task.
+    pub interval: Duration,
+}
+
+/// This node among others.
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    /// `NODE_ADDRESS`: where this node's API is reached (default `<host>:<port>`).
+    pub node_address: Option<String>,
+    /// `CLUSTER_SYNC_INTERVAL_MS`: heartbeat and follow period.
+    pub sync_interval: Duration,
+}
+
+/// Bearer tokens.
+#[derive(Debug, Clone)]
+pub struct AccessSettings {
     /// `ADMIN_TOKEN`: bearer token for `/api/admin/*` (unset: loopback clients only).
     pub admin_token: Option<String>,
     /// `API_TOKEN`: bearer token for `/api/events` and `/v1` (unset: open).
     pub api_token: Option<String>,
-    /// `EXTRACT_WEBHOOK_URL`: where extract jobs deliver transcripts (unset: they wait).
-    pub extract_webhook_url: Option<String>,
+}
+
+/// Where `extract` jobs deliver transcripts.
+#[derive(Debug, Clone)]
+pub struct ExtractSettings {
+    /// `EXTRACT_WEBHOOK_URL` (unset: extract jobs are not run here).
+    pub webhook_url: Option<String>,
     /// `EXTRACT_WEBHOOK_SECRET`: HMAC-SHA256 key signing webhook bodies.
-    pub extract_webhook_secret: Option<String>,
-    /// `JOB_LEASE_SECONDS`: a running job's lease, renewed while it runs.
-    pub job_lease: Duration,
-    /// `JOB_BACKOFF_BASE_MS` / `JOB_BACKOFF_MAX_MS`: retry delay after the
-    /// first failure (doubling each time) and its cap.
-    pub backoff: crate::queue::Backoff,
-    /// `JOB_RETENTION_DAYS`: completed and cancelled jobs are pruned after this.
-    pub job_retention: Duration,
-    /// `DISCARDED_JOB_RETENTION_DAYS`: failed (discarded) jobs are kept longer.
-    pub discarded_job_retention: Duration,
-    /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for the transcript.
-    pub openai_wait: Duration,
-    /// `SHUTDOWN_GRACE_SECONDS`: how long running jobs may finish at shutdown.
-    pub shutdown_grace: Duration,
-    /// `SQLITE_SYNCHRONOUS`: `full` (default: acknowledged writes survive
-    /// power loss) or `normal` (faster; the last commits can be lost).
-    pub sqlite_synchronous: sqlx::sqlite::SqliteSynchronous,
-    /// `RUST_LOG`: the log filter.
-    pub log: String,
-    /// `LOG_FORMAT`: text or json lines.
-    pub log_format: crate::telemetry::LogFormat,
+    pub webhook_secret: Option<String>,
 }
 
 /// What turning a file into a transcript needs, and no more: the part of
@@ -145,6 +191,10 @@ pub struct HttpSettings {
     pub allowed_hosts: Vec<String>,
     /// Origins whose pages may write without a token (`scheme://host[:port]`).
     pub allowed_origins: Vec<String>,
+    /// `MAX_UPLOAD_MB` in bytes: largest accepted upload.
+    pub max_upload_bytes: u64,
+    /// `OPENAI_WAIT_SECONDS`: how long `/v1/audio/*` waits for the transcript.
+    pub openai_wait: Duration,
 }
 
 /// The host part of `host[:port]` or `[v6]:port`, lower case.
@@ -223,6 +273,86 @@ fn http(a: &SettingsArgs) -> HttpSettings {
         max_connections: a.http_max_connections as usize,
         allowed_hosts,
         allowed_origins: list(&a.allowed_origins),
+        max_upload_bytes: a.max_upload_mb * 1024 * 1024,
+        openai_wait: Duration::from_secs(a.openai_wait_seconds),
+    }
+}
+
+/// What turning a file into a transcript needs.
+fn transcribe(a: &SettingsArgs) -> Result<TranscribeSettings, ConfigError> {
+    Ok(TranscribeSettings {
+        media: media(a)?,
+        max_audio_seconds: a.max_audio_seconds,
+        vad: vad(a),
+        window: a.window,
+        trim_silence: a.trim_silence,
+        glossary: read_glossary(a.glossary.as_deref())?,
+        initial_prompt: a.initial_prompt.clone().filter(|p| !p.trim().is_empty()),
+    })
+}
+
+/// The database (default: SQLite in the data folder) and the audio store.
+fn storage(a: &SettingsArgs) -> StorageSettings {
+    StorageSettings {
+        database_url: a
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("susurro.db").display())),
+        audio_store_url: a
+            .audio_store_url
+            .clone()
+            .unwrap_or_else(|| default_store(&a.data_dir)),
+        sqlite_synchronous: a.sqlite_synchronous,
+    }
+}
+
+/// Model files (default: the data folder's `models/`).
+fn models(a: &SettingsArgs) -> ModelSettings {
+    ModelSettings {
+        dir: a
+            .models_dir
+            .clone()
+            .unwrap_or_else(|| a.data_dir.join("models")),
+        active: a.model.clone(),
+        base_url: a.models_base_url.clone(),
+        catalog: a.models_catalog.clone(),
+        auto_download: a.auto_download,
+        flash_attn: a.flash_attn,
+        max_loaded: a.max_loaded_models as usize,
+    }
+}
+
+/// The worker runner's settings.
+fn worker(a: &SettingsArgs) -> WorkerSettings {
+    WorkerSettings {
+        poll_interval: Duration::from_millis(a.poll_interval_ms),
+        max_concurrent: a.max_concurrent as usize,
+        threads: a.threads.map(|t| t as usize),
+        deadline: deadline(a),
+        lease: Duration::from_secs(a.job_lease_seconds),
+        backoff: backoff(a),
+        shutdown_grace: Duration::from_secs(a.shutdown_grace_seconds),
+    }
+}
+
+/// How long transcripts, audio and jobs are kept.
+fn retention(a: &SettingsArgs) -> RetentionSettings {
+    let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
+    RetentionSettings {
+        transcript_ttl: days(a.transcript_ttl_days),
+        audio: Duration::from_secs_f64(a.audio_retention_hours * 3600.0),
+        jobs: days(a.job_retention_days),
+        discarded_jobs: days(a.discarded_job_retention_days),
+        interval: Duration::from_secs_f64(a.cleanup_interval_hours * 3600.0),
+    }
+}
+
+impl WorkerSettings {
+    /// Whisper threads per job: `WHISPER_THREADS`, or the cores shared out
+    /// between `WORKER_MAX_CONCURRENT` jobs.
+    pub fn job_threads(&self) -> usize {
+        self.threads
+            .unwrap_or((available_cores() / self.max_concurrent).max(1))
     }
 }
 
@@ -265,74 +395,40 @@ impl Settings {
     /// The settings from their arguments: defaults that depend on other
     /// settings, files read, durations made.
     pub fn resolve(a: SettingsArgs) -> Result<Self, ConfigError> {
-        let glossary = read_glossary(a.glossary.as_deref())?;
-        let days = |d: f64| Duration::from_secs_f64(d * 86_400.0);
-        let max_concurrent = a.max_concurrent as usize;
-        let transcribe = TranscribeSettings {
-            media: media(&a)?,
-            max_audio_seconds: a.max_audio_seconds,
-            vad: vad(&a),
-            window: a.window,
-            trim_silence: a.trim_silence,
-            glossary,
-            initial_prompt: a.initial_prompt.clone().filter(|p| !p.trim().is_empty()),
-        };
         Ok(Self {
-            transcribe,
-            backoff: backoff(&a),
-            deadline: deadline(&a),
+            transcribe: transcribe(&a)?,
+            storage: storage(&a),
+            models: models(&a),
+            worker: worker(&a),
+            retention: retention(&a),
+            cluster: ClusterSettings {
+                node_address: a.node_address.clone(),
+                sync_interval: Duration::from_millis(a.cluster_sync_interval_ms),
+            },
             http: http(&a),
-            database_url: a
-                .database_url
-                .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("susurro.db").display())),
-            audio_store_url: a
-                .audio_store_url
-                .unwrap_or_else(|| default_store(&a.data_dir)),
-            node_address: a.node_address,
-            cluster_sync_interval: Duration::from_millis(a.cluster_sync_interval_ms),
-            models_dir: a.models_dir.unwrap_or_else(|| a.data_dir.join("models")),
-            threads: a.threads.map(|t| t as usize),
-            transcript_ttl: days(a.transcript_ttl_days),
-            poll_interval: Duration::from_millis(a.poll_interval_ms),
-            cleanup_interval: Duration::from_secs_f64(a.cleanup_interval_hours * 3600.0),
-            max_upload_bytes: a.max_upload_mb * 1024 * 1024,
-            audio_retention: Duration::from_secs_f64(a.audio_retention_hours * 3600.0),
-            job_lease: Duration::from_secs(a.job_lease_seconds),
-            job_retention: days(a.job_retention_days),
-            discarded_job_retention: days(a.discarded_job_retention_days),
-            openai_wait: Duration::from_secs(a.openai_wait_seconds),
-            shutdown_grace: Duration::from_secs(a.shutdown_grace_seconds),
-            max_concurrent,
+            access: AccessSettings {
+                admin_token: a.admin_token.clone().filter(|t| !t.is_empty()),
+                api_token: a.api_token.clone().filter(|t| !t.is_empty()),
+            },
+            extract: ExtractSettings {
+                webhook_url: a.extract_webhook_url.clone(),
+                webhook_secret: a.extract_webhook_secret.clone().filter(|s| !s.is_empty()),
+            },
+            language: a.language,
             addr: a.addr,
             data_dir: a.data_dir,
-            model: a.model,
-            models_base_url: a.models_base_url,
-            models_catalog: a.models_catalog,
-            auto_download: a.auto_download,
-            flash_attn: a.flash_attn,
-            max_loaded_models: a.max_loaded_models as usize,
-            language: a.language,
-            admin_token: a.admin_token.filter(|t| !t.is_empty()),
-            api_token: a.api_token.filter(|t| !t.is_empty()),
-            extract_webhook_url: a.extract_webhook_url,
-            extract_webhook_secret: a.extract_webhook_secret.filter(|s| !s.is_empty()),
-            sqlite_synchronous: a.sqlite_synchronous,
             log: a.log,
             log_format: a.log_format,
         })
     }
 
-    /// Whisper threads per job: `WHISPER_THREADS`, or the cores shared out
-    /// between `WORKER_MAX_CONCURRENT` jobs.
-    pub fn job_threads(&self) -> usize {
-        self.threads
-            .unwrap_or((available_cores() / self.max_concurrent).max(1))
-    }
-
     /// The audio store `AUDIO_STORE_URL` names; uploads on their way to a
     /// bucket are staged in `<data dir>/staging`.
     pub fn audio_store(&self) -> Result<crate::storage::AudioStore, crate::storage::StorageError> {
-        crate::storage::AudioStore::open(&self.audio_store_url, self.data_dir.join("staging"))
+        crate::storage::AudioStore::open(
+            &self.storage.audio_store_url,
+            self.data_dir.join("staging"),
+        )
     }
 
     /// Every setting's variable name, as `--help` lists them.
@@ -414,13 +510,13 @@ mod tests {
     fn defaults_follow_the_documented_values() {
         let s = with(&[]).unwrap();
         assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(s.transcript_ttl, Duration::from_secs(14 * 86_400));
-        assert_eq!(s.poll_interval, Duration::from_millis(3000));
-        assert_eq!(s.max_concurrent, 2);
-        assert_eq!(s.cleanup_interval, Duration::from_secs(24 * 3600));
+        assert_eq!(s.retention.transcript_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.worker.poll_interval, Duration::from_millis(3000));
+        assert_eq!(s.worker.max_concurrent, 2);
+        assert_eq!(s.retention.interval, Duration::from_secs(24 * 3600));
         assert_eq!(s.language, Language::Code("es".into()));
-        assert!(s.database_url.ends_with("susurro.db"));
-        assert!(s.models_dir.ends_with("models"));
+        assert!(s.storage.database_url.ends_with("susurro.db"));
+        assert!(s.models.dir.ends_with("models"));
     }
 
     #[test]
@@ -466,7 +562,7 @@ mod tests {
             ("CLEANUP_INTERVAL_HOURS", "0.25"),
         ])
         .unwrap();
-        assert_eq!(s.transcript_ttl, Duration::from_secs(43_200));
-        assert_eq!(s.cleanup_interval, Duration::from_secs(900));
+        assert_eq!(s.retention.transcript_ttl, Duration::from_secs(43_200));
+        assert_eq!(s.retention.interval, Duration::from_secs(900));
     }
 }

@@ -57,11 +57,11 @@ impl SttSettings {
     pub fn of(settings: &Settings) -> Self {
         Self {
             transcribe: settings.transcribe.clone(),
-            threads: settings.job_threads(),
+            threads: settings.worker.job_threads(),
             language: settings.language.clone(),
-            transcript_ttl: settings.transcript_ttl,
-            audio_retention: settings.audio_retention,
-            hand_off: settings.extract_webhook_url.is_some(),
+            transcript_ttl: settings.retention.transcript_ttl,
+            audio_retention: settings.retention.audio,
+            hand_off: settings.extract.webhook_url.is_some(),
         }
     }
 }
