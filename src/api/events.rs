@@ -1,4 +1,5 @@
-//! `POST /api/events` (upload), `GET /api/events/{id}`, `GET /api/events`.
+//! `POST /api/events` (upload), `GET /api/events/{id}`, `GET /api/events`
+//! (and `GET /api/events/{id}/stream`: [`super::stream`]).
 
 use super::{ApiError, AppState};
 use crate::ingest::{echo, Queueing};
@@ -15,6 +16,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/events", get(list_events).post(create_event))
         .route("/api/events/{id}", get(get_event))
+        .route("/api/events/{id}/stream", get(super::stream::stream_event))
         .layer(DefaultBodyLimit::max(
             state.settings.max_upload_bytes as usize + 1024 * 1024,
         ))
@@ -72,7 +74,7 @@ pub(super) async fn get_event(
 }
 
 /// How far this node's worker is with the event (percent), when it runs here.
-async fn progress(st: &AppState, id: &EventId) -> Result<Option<i32>, ApiError> {
+pub(super) async fn progress(st: &AppState, id: &EventId) -> Result<Option<i32>, ApiError> {
     let Some(job) = st
         .queue
         .running_with_key(crate::queue::JobKind::Stt, id.as_str())

@@ -12,6 +12,7 @@ mod openai;
 mod openapi;
 pub mod serve;
 mod site;
+pub mod stream;
 mod web;
 
 pub use error::{ApiError, OpenAiError};

@@ -1,7 +1,9 @@
 //! OpenAI-compatible audio API on the same queue and workers:
 //! `POST /v1/audio/transcriptions`, `POST /v1/audio/translations`,
 //! `GET /v1/models`, `GET /v1/models/{id}`. Errors use OpenAI's shape
-//! `{"error": {"message", "type", "param", "code"}}`.
+//! `{"error": {"message", "type", "param", "code"}}`. `stream=true`
+//! answers Server-Sent Events of the text as it is transcribed, on
+//! [`super::stream`].
 
 use super::{ApiError, AppState, OpenAiError};
 use crate::ingest::{echo, IngestError, Queueing, UploadFields};
@@ -11,10 +13,13 @@ use crate::store::view::TranscriptView;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
+use std::convert::Infallible;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -67,8 +72,8 @@ impl ResponseFormat {
 
 #[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
     request_body(content = super::openapi::OpenAiForm, content_type = "multipart/form-data"),
-    responses((status = 200, description = "The transcript in the asked response_format (json, text, srt, vtt, verbose_json)", 
-        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"))), super::openapi::OpenAiAudioErrors))]
+    responses((status = 200, description = "The transcript in the asked response_format (json, text, srt, vtt, verbose_json); with stream=true, Server-Sent Events: {\"type\": \"transcript.text.delta\", \"delta\"} per segment in order, then {\"type\": \"transcript.text.done\", \"text\"}", 
+        content((Object = "application/json"), (String = "text/plain"), (String = "text/vtt"), (String = "text/event-stream"))), super::openapi::OpenAiAudioErrors))]
 pub(super) async fn transcriptions(
     State(st): State<AppState>,
     multipart: Multipart,
@@ -92,6 +97,8 @@ struct Asked {
     format: ResponseFormat,
     words: bool,
     vad: Option<crate::stt::VadOverrides>,
+    /// `stream=true`: Server-Sent Events of the text as it comes.
+    stream: bool,
 }
 
 fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
@@ -141,7 +148,33 @@ fn parse_request(fields: &UploadFields) -> Result<Asked, OpenAiError> {
             }
         }
     }
-    Ok(Asked { format, words, vad })
+    let stream = stream_asked(extra("stream"), format)?;
+    Ok(Asked {
+        format,
+        words,
+        vad,
+        stream,
+    })
+}
+
+/// OpenAI's `stream` field: `true` streams json or text answers.
+fn stream_asked(field: Option<&str>, format: ResponseFormat) -> Result<bool, OpenAiError> {
+    let stream = match field.map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            let msg = format!("stream must be true or false, not {}", echo(other));
+            return Err(OpenAiError::invalid(msg, "stream", Some("invalid_value")));
+        }
+    };
+    if stream && !matches!(format, ResponseFormat::Json | ResponseFormat::Text) {
+        return Err(OpenAiError::invalid(
+            "with stream=true, response_format must be json or text",
+            "response_format",
+            Some("unsupported_value"),
+        ));
+    }
+    Ok(stream)
 }
 
 /// OpenAI's `chunking_strategy`: `"auto"`, or `{"type": "server_vad",
@@ -234,6 +267,9 @@ async fn handle(
         .accept(audio, fields, queueing)
         .await
         .map_err(ApiError::from)?;
+    if req.stream {
+        return Ok(stream(st, id).into_response());
+    }
     let transcript = wait(&st, &id).await?;
     let duration = events::get(&st.pool, &id)
         .await
@@ -249,6 +285,36 @@ async fn handle(
         words: req.words,
     };
     Ok(render(req.format, &answer))
+}
+
+/// OpenAI's streamed transcription: `transcript.text.delta` events (each
+/// segment's text, in order, with the space that joins it to the one
+/// before) and one `transcript.text.done` with the stored text, which is
+/// what the deltas add up to; a failure is an `error` object.
+fn stream(
+    st: AppState,
+    id: EventId,
+) -> axum::response::sse::Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    use super::stream::Happened;
+    let mut first = true;
+    let events = super::stream::follow(st, id, 0).filter_map(move |h| {
+        let data = match h {
+            Happened::Segment(_, p) => {
+                let joint = if std::mem::take(&mut first) { "" } else { " " };
+                json!({ "type": "transcript.text.delta", "delta": format!("{joint}{}", p.text) })
+            }
+            Happened::Done(view) => {
+                let text = view.transcript.map(|t| t.text).unwrap_or_default();
+                json!({ "type": "transcript.text.done", "text": text })
+            }
+            Happened::Failed(_, why) => {
+                json!({ "error": { "message": why, "type": "server_error", "param": null, "code": null } })
+            }
+            Happened::Status(..) => return std::future::ready(None),
+        };
+        std::future::ready(Some(Ok(Event::default().data(data.to_string()))))
+    });
+    axum::response::sse::Sse::new(events).keep_alive(axum::response::sse::KeepAlive::default())
 }
 
 /// Waits for the event's transcript, bounded by `OPENAI_WAIT_SECONDS` and

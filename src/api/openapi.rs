@@ -23,6 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::events::create_event,
         super::events::list_events,
         super::events::get_event,
+        super::stream::stream_event,
         super::health::health,
         super::admin::list_models,
         super::admin::download_model,
@@ -87,6 +88,9 @@ pub struct OpenAiForm {
     timestamp_granularities: Option<Vec<String>>,
     /// `auto`, or a JSON `server_vad` object.
     chunking_strategy: Option<String>,
+    /// `true`: answer `text/event-stream` with `transcript.text.delta`
+    /// events and one `transcript.text.done` (json or text formats only).
+    stream: Option<bool>,
 }
 
 /// A page of events.

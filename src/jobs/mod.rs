@@ -1,5 +1,6 @@
 //! The jobs the service runs: [`stt`] (transcribe an event) and [`extract`]
-//! (hand its transcript to the next stage), their typed [`payload`]s, and
+//! (hand its transcript to the next stage), their typed [`payload`]s, the
+//! stt job's segments published as they come (`segments`), and
 //! [`transcribe_file`], the one
 //! decode → prompt → speech detection → transcription path that the `stt`
 //! job and the command line share.
@@ -7,6 +8,7 @@
 pub mod extract;
 mod models;
 pub mod payload;
+mod segments;
 pub mod stt;
 mod transcribe;
 

@@ -131,7 +131,15 @@ impl SttWorker {
             .await
             .map_err(db_err)?;
         let started = Instant::now();
-        let (t, info) = self.transcribe(&ev, &ctx).await?;
+        let publisher = super::segments::Publisher::start(
+            self.pool.clone(),
+            event_id.clone(),
+            ctx.progress.clone(),
+        )
+        .await;
+        let done = self.transcribe(&ev, &ctx).await;
+        publisher.finish().await;
+        let (t, info) = done?;
         self.store(&ctx.queue, &job, &event_id, &t, &info).await?;
         crate::metrics::transcribed(t.duration_ms, t.inference_ms);
         tracing::info!(

@@ -142,6 +142,7 @@ impl Windows<'_> {
 
     /// Transcribes `buf[..end]` as a recording of its own.
     fn run(&mut self, end: usize) -> Result<(), FileError> {
+        self.progress.window_at((self.offset * 1000 / RATE) as i64);
         let t = crate::stt::transcribe(
             self.model,
             self.vad,

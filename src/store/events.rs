@@ -242,6 +242,7 @@ pub async fn store_transcript(
     .bind(i64::from(t.no_speech))
     .execute(&mut *conn)
     .await?;
+    clear_segments(&mut *conn, event_id).await?;
     sqlx::query(
         "update events set status = 'transcribed', error = null, duration_ms = $1, updated_at = $2,
                 model = $3, container = coalesce($4, container), codec = coalesce($5, codec)
@@ -322,4 +323,69 @@ pub async fn referenced_audio(pool: &Pool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select audio_path from events where audio_path is not null")
         .fetch_all(pool)
         .await
+}
+
+/// Appends `pieces` as the event's segments `first_seq`, `first_seq + 1`, …
+/// (a seq already there is kept: a publisher that retries repeats nothing).
+pub async fn append_segments(
+    pool: &Pool,
+    event_id: &EventId,
+    first_seq: i64,
+    pieces: &[crate::progress::Piece],
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for (i, p) in pieces.iter().enumerate() {
+        sqlx::query(
+            "insert into event_segments (event_id, seq, start_ms, end_ms, text)
+             values ($1, $2, $3, $4, $5) on conflict (event_id, seq) do nothing",
+        )
+        .bind(event_id.as_str())
+        .bind(first_seq + i as i64)
+        .bind(p.start_ms)
+        .bind(p.end_ms)
+        .bind(&p.text)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The event's published segments after `after_seq`, in order, at most
+/// `limit`: `(seq, piece)`.
+pub async fn segments_after(
+    pool: &Pool,
+    event_id: &EventId,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<(i64, crate::progress::Piece)>, sqlx::Error> {
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "select seq, start_ms, end_ms, text from event_segments
+          where event_id = $1 and seq > $2 order by seq limit $3",
+    )
+    .bind(event_id.as_str())
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, start_ms, end_ms, text)| {
+            let piece = crate::progress::Piece {
+                start_ms,
+                end_ms,
+                text,
+            };
+            (seq, piece)
+        })
+        .collect())
+}
+
+/// Forgets the event's published segments (a new attempt starts over; a
+/// stored transcript holds them).
+pub async fn clear_segments(conn: &mut Conn, event_id: &EventId) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from event_segments where event_id = $1")
+        .bind(event_id.as_str())
+        .execute(conn)
+        .await
+        .map(drop)
 }

@@ -53,9 +53,8 @@ pub fn transcribe(
     let mut spoken: Vec<(usize, Option<String>)> = Vec::new();
     for (c, run) in chunks.iter().zip(runs) {
         spoken.push((c.len(), run.language.clone()));
-        segments.extend(run.segments.into_iter().flat_map(|s| on_timeline(c, s)));
+        segments.extend(chunk_segments(c, run.segments));
     }
-    let segments = filter::speech_only(segments);
     progress.set_percent(100);
     let text = segments
         .iter()
@@ -179,6 +178,9 @@ fn run_chunks(
                     let run = run_chunk(
                         model, &mut state, &audio, opts, threads, language, abort, percent, single,
                     );
+                    if let Ok(r) = &run {
+                        progress.chunk_done(i, pieces(&chunks[i], &r.segments));
+                    }
                     let failed = run.is_err();
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
                     if failed {
@@ -198,6 +200,30 @@ fn run_chunks(
             r.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
                 .unwrap_or(Err(SttError::Aborted))
+        })
+        .collect()
+}
+
+/// A chunk's segments on the recording's timeline, without what whisper
+/// wrote over non-speech: what the transcript keeps of the chunk.
+fn chunk_segments(c: &Chunk, segments: Vec<Segment>) -> Vec<Segment> {
+    filter::speech_only(
+        segments
+            .into_iter()
+            .flat_map(|s| on_timeline(c, s))
+            .collect(),
+    )
+}
+
+/// What a finished chunk adds to the transcript, as progress shows it
+/// (the same segments the transcript keeps, in the same order).
+fn pieces(c: &Chunk, segments: &[Segment]) -> Vec<crate::progress::Piece> {
+    chunk_segments(c, segments.to_vec())
+        .into_iter()
+        .map(|s| crate::progress::Piece {
+            start_ms: s.start_ms,
+            end_ms: s.end_ms,
+            text: s.text,
         })
         .collect()
 }

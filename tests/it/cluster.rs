@@ -435,3 +435,48 @@ async fn the_nodes_ride_out_a_postgresql_restart() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and S3: scripts/with-pg-s3 (run by scripts/test)"]
+async fn the_event_stream_on_one_node_follows_a_job_running_on_the_other() {
+    require_postgres();
+    require_model("tiny.en");
+    let (_c, cluster) = temp_data();
+    let (_a, data_a) = temp_data();
+    let (_b, data_b) = temp_data();
+    let (a, b) = two_nodes(&cluster, &data_a, &data_b, &[]).await;
+    // Only A works: B takes the upload and streams it.
+    let (s, _) = b.post_json("/api/admin/workers/stop", &json!({})).await;
+    assert_eq!(s, 200);
+    let (s, up) = b.upload(&repeated(&jfk_wav(), 5), &[]).await;
+    assert_eq!(s, 202, "{up}");
+    let id = up["id"].as_str().unwrap();
+    let url = format!("{}/api/events/{id}/stream", b.base);
+    let mut r = crate::common::sse::SseReader::open(&b.client, &url, None).await;
+    let events = r.all(Duration::from_secs(180)).await;
+    let stored_at = events
+        .iter()
+        .position(|e| e.event == "status" && e.json()["status"] == "transcribed")
+        .expect("transcribed");
+    let segment = |e: &&crate::common::sse::SseEvent| e.event == "segment";
+    let live = events[..stored_at].iter().filter(segment).count();
+    assert!(live > 0, "no segment from node A before the transcript");
+    let texts: Vec<String> = events
+        .iter()
+        .filter(segment)
+        .map(|e| e.json()["text"].as_str().unwrap().to_string())
+        .collect();
+    let done = events.last().unwrap();
+    assert_eq!(done.event, "done");
+    let t = &done.json()["transcript"];
+    let stored: Vec<&str> = t["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, stored, "each segment once, in order");
+    assert_eq!(b.get_json("/api/admin/workers").await.1["running"], false);
+    a.stop().await;
+    b.stop().await;
+}

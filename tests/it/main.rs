@@ -24,5 +24,6 @@ mod observe;
 mod openai;
 mod queue;
 mod speech;
+mod stream;
 mod unstoppable;
 mod web;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// A virtualenv with the `openai` package, made once and reused.
-fn openai_python() -> PathBuf {
+pub fn openai_python() -> PathBuf {
     let venv = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod fileserver;
 pub mod process;
 pub mod server;
+pub mod sse;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
