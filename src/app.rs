@@ -90,6 +90,7 @@ impl App {
                 shutdown,
                 intake,
                 db_file,
+                live: crate::api::realtime::Live::of(&settings),
             },
         })
     }

@@ -11,6 +11,8 @@
 //! - [`jobs`]: the `stt` and `extract` job handlers, their typed payloads,
 //!   the shared "transcribe a file" path, and the model manager (list, pull,
 //!   delete, activate) over the engine.
+//! - [`live`]: live dictation: utterances found in arriving audio, partial
+//!   and final text, a saved session as a transcribed event.
 //! - [`stt`]: inference on samples: engine and model cache, VAD, chunks.
 //! - [`audio`]: probing and decoding to 16 kHz mono.
 //! - [`models`]: model files only: names, the checks before whisper.cpp
@@ -34,6 +36,7 @@ pub mod config;
 pub mod db;
 pub mod ingest;
 pub mod jobs;
+pub mod live;
 pub mod metrics;
 pub mod models;
 pub mod node;

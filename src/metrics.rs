@@ -25,6 +25,11 @@ pub const HTTP_REQUESTS: &str = "susurro_http_requests_total";
 pub const HTTP_DURATION: &str = "susurro_http_request_duration_seconds";
 pub const MODEL_LOADED: &str = "susurro_model_loaded";
 pub const MODEL_DOWNLOADS: &str = "susurro_model_downloads_total";
+pub const REALTIME_SESSIONS: &str = "susurro_realtime_sessions_total";
+pub const REALTIME_UTTERANCES: &str = "susurro_realtime_utterances_total";
+/// From the end of an utterance's speech reaching the server to its
+/// `completed` event.
+pub const REALTIME_LATENCY: &str = "susurro_realtime_completed_latency_seconds";
 
 /// Seconds: from a millisecond HTTP answer to an hour-long transcription.
 const SECONDS: &[f64] = &[
@@ -91,6 +96,16 @@ fn describe() {
         MODEL_DOWNLOADS,
         "Model downloads, by model and outcome (verified, failed)"
     );
+    describe_counter!(
+        REALTIME_SESSIONS,
+        "Live dictation sessions, by outcome (opened, refused)"
+    );
+    describe_counter!(REALTIME_UTTERANCES, "Live dictation utterances completed");
+    describe_histogram!(
+        REALTIME_LATENCY,
+        Unit::Seconds,
+        "Live dictation: from the end of speech reaching the server to the utterance's completed event"
+    );
 }
 
 /// A job ended (`outcome`: completed, failed).
@@ -129,6 +144,17 @@ pub fn http_request(method: &str, route: &str, status: u16, seconds: f64) {
     ];
     metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
     metrics::histogram!(HTTP_DURATION, &labels).record(seconds);
+}
+
+/// A live session was opened or refused (`outcome`).
+pub fn realtime_session(outcome: &'static str) {
+    metrics::counter!(REALTIME_SESSIONS, "outcome" => outcome).increment(1);
+}
+
+/// A live utterance completed, `seconds` after its speech ended.
+pub fn realtime_utterance(seconds: f64) {
+    metrics::counter!(REALTIME_UTTERANCES).increment(1);
+    metrics::histogram!(REALTIME_LATENCY).record(seconds);
 }
 
 /// A model download ended (`outcome`: verified, failed).

@@ -10,6 +10,7 @@ mod health;
 mod observe;
 mod openai;
 mod openapi;
+pub mod realtime;
 pub mod serve;
 mod site;
 pub mod stream;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub intake: Intake,
     /// The SQLite file, watched for removal or replacement.
     pub db_file: Option<crate::db::DbFile>,
+    /// Live dictation sessions' limits.
+    pub live: realtime::Live,
 }
 
 /// The part of the settings the HTTP API needs.
@@ -89,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(admin::router(&state))
         .merge(openai::router(&state))
+        .merge(realtime::router())
         .merge(observe::router(&state))
         .merge(web::router())
         .merge(openapi::router())

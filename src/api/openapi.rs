@@ -24,6 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::events::list_events,
         super::events::get_event,
         super::stream::stream_event,
+        super::realtime::realtime,
         super::health::health,
         super::admin::list_models,
         super::admin::download_model,

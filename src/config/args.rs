@@ -155,6 +155,12 @@ pub struct SettingsArgs {
     /// Models kept in memory (least recently used unloaded first).
     #[arg(id = "WHISPER_MAX_LOADED_MODELS", long = "whisper-max-loaded-models", env = "WHISPER_MAX_LOADED_MODELS", value_name = "WHISPER_MAX_LOADED_MODELS", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=64), global = true)]
     pub max_loaded_models: u64,
+    /// Live dictation sessions (/v1/realtime) open at once; beyond, a new one gets an error event and is closed (default: the core count).
+    #[arg(id = "REALTIME_MAX_SESSIONS", long = "realtime-max-sessions", env = "REALTIME_MAX_SESSIONS", value_name = "REALTIME_MAX_SESSIONS", value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub realtime_max_sessions: Option<u64>,
+    /// A live dictation session that sends nothing (or only silence) this long is closed, in seconds.
+    #[arg(id = "REALTIME_IDLE_SECONDS", long = "realtime-idle-seconds", env = "REALTIME_IDLE_SECONDS", value_name = "REALTIME_IDLE_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub realtime_idle_seconds: u64,
     /// Whisper threads per job (default: cores / WORKER_MAX_CONCURRENT).
     #[arg(id = "WHISPER_THREADS", long = "whisper-threads", env = "WHISPER_THREADS", value_name = "WHISPER_THREADS", value_parser = clap::value_parser!(u64).range(1..=256), global = true)]
     pub threads: Option<u64>,

@@ -52,6 +52,8 @@ pub struct Settings {
     pub access: AccessSettings,
     /// Where `extract` jobs hand transcripts on.
     pub extract: ExtractSettings,
+    /// Live dictation over `/v1/realtime`.
+    pub realtime: RealtimeSettings,
     /// `RUST_LOG`: the log filter.
     pub log: String,
     /// `LOG_FORMAT`: text or json lines.
@@ -142,6 +144,15 @@ pub struct AccessSettings {
     pub admin_token: Option<String>,
     /// `API_TOKEN`: bearer token for `/api/events` and `/v1` (unset: open).
     pub api_token: Option<String>,
+}
+
+/// Live dictation sessions.
+#[derive(Debug, Clone)]
+pub struct RealtimeSettings {
+    /// `REALTIME_MAX_SESSIONS`: sessions open at once.
+    pub max_sessions: usize,
+    /// `REALTIME_IDLE_SECONDS`: a session without speech this long is closed.
+    pub idle: Duration,
 }
 
 /// Where `extract` jobs deliver transcripts.
@@ -413,6 +424,12 @@ impl Settings {
             extract: ExtractSettings {
                 webhook_url: a.extract_webhook_url.clone(),
                 webhook_secret: a.extract_webhook_secret.clone().filter(|s| !s.is_empty()),
+            },
+            realtime: RealtimeSettings {
+                max_sessions: a
+                    .realtime_max_sessions
+                    .map_or_else(available_cores, |n| n as usize),
+                idle: Duration::from_secs(a.realtime_idle_seconds),
             },
             language: a.language,
             addr: a.addr,

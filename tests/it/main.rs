@@ -23,6 +23,7 @@ mod models;
 mod observe;
 mod openai;
 mod queue;
+mod realtime;
 mod speech;
 mod stream;
 mod unstoppable;

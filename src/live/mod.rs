@@ -1,0 +1,310 @@
+//! Live dictation: audio that arrives while someone speaks, cut into
+//! utterances by the same speech detection the jobs use (Silero VAD, or the
+//! energy finder when no Silero model is installed), each utterance decoded
+//! again as it grows (partial text) and once more when the speaker pauses
+//! (final text). [`Dictation`] holds a session's audio; [`analyse`] is one
+//! blocking step over a snapshot of it. The WebSocket protocol around this
+//! is `api::realtime`; a saved session becomes an event through
+//! [`save::save`].
+
+pub mod save;
+
+use crate::models::name::ModelName;
+use crate::progress::Progress;
+use crate::stt::{Engine, Language, SttError, TranscribeOptions, VadMode, VadSettings, Window};
+use std::ops::Range;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Samples per second of everything in here.
+pub const RATE: usize = 16_000;
+/// An utterance longer than this is ended where it is (whisper's window).
+pub const MAX_UTTERANCE_SECONDS: usize = 28;
+/// Audio waiting for analysis at most; appends beyond it are refused.
+pub const MAX_PENDING_SECONDS: usize = 60;
+/// A partial decode when the open utterance has grown this much.
+const PARTIAL_EVERY_MS: usize = 1_000;
+/// Audio kept after the last speech of an utterance.
+const TAIL_PAD_MS: usize = 200;
+/// Session audio kept for `save` (16-bit): half an hour.
+pub const SAVE_MAX_SECONDS: usize = 1_800;
+
+/// OpenAI's `server_vad` turn detection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnDetection {
+    /// Speech probability threshold (0–1).
+    pub threshold: f32,
+    /// Audio kept before the speech starts.
+    pub prefix_padding_ms: u32,
+    /// A pause this long ends the utterance.
+    pub silence_duration_ms: u32,
+}
+
+impl Default for TurnDetection {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            prefix_padding_ms: 300,
+            silence_duration_ms: 500,
+        }
+    }
+}
+
+/// How a session's audio becomes text.
+#[derive(Debug, Clone)]
+pub struct Decoding {
+    pub model: ModelName,
+    pub language: Language,
+    pub prompt: Option<String>,
+    /// `None`: utterances end only when the client commits.
+    pub turn: Option<TurnDetection>,
+    pub threads: usize,
+    /// The service's speech detection (which Silero model, or none).
+    pub vad: VadSettings,
+}
+
+/// A session's audio: what is not yet part of a finished utterance, and
+/// (when kept for `save`) all of it.
+#[derive(Debug, Default)]
+pub struct Dictation {
+    /// Samples from `pending_at` on.
+    pending: Vec<f32>,
+    /// Where `pending` starts in the session, in samples.
+    pending_at: usize,
+    /// Samples of `pending` already analysed.
+    analysed: usize,
+    /// The whole session, when kept.
+    kept: Option<Vec<i16>>,
+}
+
+/// Where speech is in an analysed snapshot, and the text found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// No speech: `pending` up to `drop_to` is silence nobody needs.
+    Silence { drop_to: usize },
+    /// Speech started at `start` and goes on; `partial` is the text so far
+    /// when it was decoded again.
+    Speaking {
+        start: usize,
+        partial: Option<String>,
+    },
+    /// An utterance ended: `range` of `pending`, its final text.
+    Ended { range: Range<usize>, text: String },
+}
+
+impl Dictation {
+    /// Keeps the whole session's audio (for `save`).
+    pub fn keep_all(&mut self) {
+        self.kept.get_or_insert_with(Vec::new);
+    }
+
+    /// Appends 16 kHz samples; false when too much is waiting already.
+    pub fn push(&mut self, samples: &[f32]) -> bool {
+        if self.pending.len() + samples.len() > MAX_PENDING_SECONDS * RATE {
+            return false;
+        }
+        if let Some(k) = &mut self.kept {
+            let room = (SAVE_MAX_SECONDS * RATE).saturating_sub(k.len());
+            k.extend(samples.iter().take(room).map(|s| (s * 32767.0) as i16));
+        }
+        self.pending.extend_from_slice(samples);
+        true
+    }
+
+    /// Audio not yet analysed, in ms.
+    pub fn unanalysed_ms(&self) -> usize {
+        (self.pending.len() - self.analysed) * 1000 / RATE
+    }
+
+    /// The pending audio to analyse, marked as analysed.
+    pub fn snapshot(&mut self) -> Vec<f32> {
+        self.analysed = self.pending.len();
+        self.pending.clone()
+    }
+
+    /// Forgets `pending[..n]` (silence, or a finished utterance).
+    pub fn drop_to(&mut self, n: usize) {
+        let n = n.min(self.pending.len());
+        self.pending.drain(..n);
+        self.pending_at += n;
+        self.analysed = self.analysed.saturating_sub(n);
+    }
+
+    /// Forgets all pending audio (`input_audio_buffer.clear`).
+    pub fn clear(&mut self) {
+        let n = self.pending.len();
+        self.drop_to(n);
+    }
+
+    /// `pending[i]` as ms into the session.
+    pub fn session_ms(&self, i: usize) -> u64 {
+        ((self.pending_at + i) * 1000 / RATE) as u64
+    }
+
+    /// `pending[i]` as a sample index into the session.
+    pub fn session_sample(&self, i: usize) -> usize {
+        self.pending_at + i
+    }
+
+    /// The kept session audio, if any.
+    pub fn kept(&self) -> Option<&[i16]> {
+        self.kept.as_deref()
+    }
+}
+
+/// One step over `audio` (a snapshot of the pending audio): where its
+/// speech is and, when due, its text. `open` is where the open utterance
+/// started (and how long it was at its last partial); `commit` ends it now.
+pub fn analyse(
+    engine: &Engine,
+    d: &Decoding,
+    audio: &[f32],
+    open: Option<(usize, usize)>,
+    commit: bool,
+) -> Result<Step, SttError> {
+    let ms = |n: usize| n * RATE / 1000;
+    let regions = match &d.turn {
+        Some(turn) if !commit => speech(engine, d, turn, audio)?,
+        _ => std::iter::once(0..audio.len()).collect(),
+    };
+    let silence = d
+        .turn
+        .as_ref()
+        .map_or(0, |t| t.silence_duration_ms as usize);
+    let pad = d.turn.as_ref().map_or(0, |t| t.prefix_padding_ms as usize);
+    let (first, last) = match (regions.first(), regions.last(), open) {
+        (Some(f), Some(l), _) => (f.clone(), l.clone()),
+        // The open utterance's speech is no longer found: it has ended.
+        (None, _, Some((s, _))) => (s..s, s..audio.len().saturating_sub(ms(silence))),
+        _ => {
+            return Ok(Step::Silence {
+                drop_to: audio.len().saturating_sub(ms(pad)),
+            })
+        }
+    };
+    let start = open.map_or(first.start.saturating_sub(ms(pad)), |(s, _)| s);
+    let paused = audio.len() - last.end >= ms(silence);
+    let too_long = audio.len() - start >= MAX_UTTERANCE_SECONDS * RATE;
+    if commit || paused || too_long {
+        let end = if commit {
+            audio.len()
+        } else {
+            (last.end + ms(TAIL_PAD_MS)).min(audio.len())
+        };
+        let text = decode(engine, d, &audio[start..end])?;
+        return Ok(Step::Ended {
+            range: start..end,
+            text,
+        });
+    }
+    let grown = audio.len() - start - open.map_or(0, |(_, at)| at);
+    let partial = if open.is_some() && grown >= ms(PARTIAL_EVERY_MS) {
+        Some(decode(engine, d, &audio[start..])?)
+    } else {
+        None
+    };
+    Ok(Step::Speaking { start, partial })
+}
+
+/// The speech regions of `audio` by the turn detection's threshold and pause.
+fn speech(
+    engine: &Engine,
+    d: &Decoding,
+    turn: &TurnDetection,
+    audio: &[f32],
+) -> Result<Vec<Range<usize>>, SttError> {
+    let s = VadSettings {
+        mode: VadMode::On,
+        threshold: turn.threshold,
+        min_silence_ms: turn.silence_duration_ms,
+        pad_ms: 0,
+        ..d.vad.clone()
+    };
+    match engine.vad(d.vad.model.as_ref())? {
+        Some(v) => v.speech(audio, &s, 1),
+        None => Ok(crate::stt::vad::energy_speech(audio, &s)),
+    }
+}
+
+/// The text of one utterance's audio.
+fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttError> {
+    if audio.len() < RATE / 10 {
+        return Ok(String::new());
+    }
+    let model: Arc<crate::stt::Model> = engine.model(&d.model)?;
+    let opts = TranscribeOptions {
+        language: d.language.clone(),
+        prompt: d.prompt.clone(),
+        threads: d.threads.max(1),
+        translate: false,
+        window: Window::Clip,
+        trim_silence: false,
+        vad: VadSettings {
+            mode: VadMode::Off,
+            ..d.vad.clone()
+        },
+        parallel: Some(1),
+    };
+    let never = AtomicBool::new(false);
+    let t = crate::stt::transcribe(&model, None, audio, &opts, &never, &Progress::default())?;
+    Ok(t.text)
+}
+
+/// The words of `now` beyond those of `said`, when `said`'s words are its
+/// beginning (compared without case or punctuation), as text to append
+/// (with its leading space); `keep_last` false leaves out `now`'s last word
+/// (it may be cut off mid-word while the audio grows).
+pub fn new_words(said: &str, now: &str, keep_last: bool) -> Option<String> {
+    let norm = |w: &str| {
+        w.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let old: Vec<&str> = said.split_whitespace().collect();
+    let mut new: Vec<&str> = now.split_whitespace().collect();
+    if !keep_last {
+        new.pop();
+    }
+    if new.len() <= old.len() || old.iter().zip(&new).any(|(a, b)| norm(a) != norm(b)) {
+        return None;
+    }
+    let text = new[old.len()..].join(" ");
+    Some(if said.is_empty() {
+        text
+    } else {
+        format!(" {text}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deltas_extend_what_was_said_word_by_word() {
+        assert_eq!(new_words("", "And so my", false).as_deref(), Some("And so"));
+        assert_eq!(
+            new_words("And so", "and so, my fellow Americans", false).as_deref(),
+            Some(" my fellow")
+        );
+        assert_eq!(new_words("And so", "Hand so my", false), None);
+        assert_eq!(new_words("And so my", "And so my", true), None);
+        assert_eq!(
+            new_words("And so", "And so my.", true).as_deref(),
+            Some(" my.")
+        );
+    }
+
+    #[test]
+    fn pending_audio_is_bounded_and_dropped_from_the_front() {
+        let mut d = Dictation::default();
+        assert!(d.push(&vec![0.0; RATE]));
+        assert!(!d.push(&vec![0.0; MAX_PENDING_SECONDS * RATE]));
+        assert_eq!(d.snapshot().len(), RATE);
+        assert_eq!(d.unanalysed_ms(), 0);
+        d.drop_to(RATE / 2);
+        assert_eq!(d.session_ms(0), 500);
+        assert!(d.kept().is_none());
+    }
+}
