@@ -7,7 +7,9 @@
 //! `conversation.item.input_audio_transcription.delta` (new words while the
 //! utterance is still open) and `.completed`, and `error` events with a
 //! code. With `"save": true` in the session, the session's audio and text
-//! become a transcribed event when it closes. The audio logic is
+//! become a transcribed event when it closes; a client that ends it with
+//! `{"type": "session.close"}` (this service's addition) gets the last
+//! utterance's text and then `{"type": "session.saved", "saved_event_id"}`. The audio logic is
 //! [`crate::live`]; here is the protocol, the session limit
 //! (`REALTIME_MAX_SESSIONS`), the idle timeout and the bounds on messages.
 
@@ -182,6 +184,9 @@ struct Session {
     received: usize,
     last_speech: Instant,
     events: u64,
+    /// The client asked to end the session (`session.close`): it waits
+    /// for the last text and, with `save`, the saved event's id.
+    closing: bool,
 }
 
 impl Session {
@@ -213,6 +218,7 @@ impl Session {
             received: 0,
             last_speech: Instant::now(),
             events: 0,
+            closing: false,
         }
     }
 
@@ -317,6 +323,10 @@ impl Session {
                 }
                 self.commit = true;
                 Ok(())
+            }
+            "session.close" => {
+                self.closing = true;
+                Err(())
             }
             "input_audio_buffer.clear" => {
                 self.dict.clear();
@@ -622,22 +632,28 @@ impl Session {
                 let _ = self.on_step(a).await;
             }
         }
-        if !self.save {
-            return;
-        }
-        if self.open.is_some() || self.dict.unanalysed_ms() >= 300 {
+        let last = self.open.is_some() || self.dict.unanalysed_ms() >= 300;
+        if last && (self.save || self.closing) {
             self.commit = true;
             self.start_step();
             let a = next_step(&mut self.analysis).await;
             let _ = self.on_step(a).await;
         }
-        self.store().await;
+        let saved = if self.save { self.store().await } else { None };
+        if self.closing {
+            if let Some(id) = saved {
+                let _ = self
+                    .send(json!({ "type": "session.saved", "saved_event_id": id.to_string() }))
+                    .await;
+            }
+            let _ =
+                tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Message::Close(None))).await;
+        }
     }
 
-    async fn store(&mut self) {
-        let Some(audio) = self.dict.kept() else {
-            return;
-        };
+    /// Stores the session as an event; its id.
+    async fn store(&mut self) -> Option<crate::store::events::EventId> {
+        let audio = self.dict.kept()?;
         let session = live::save::Session {
             audio,
             utterances: &self.utterances,
@@ -647,8 +663,14 @@ impl Session {
             now_ms: self.st.queue.clock().now_ms(),
         };
         match live::save::save(&self.st.pool, &self.st.intake.audio, &session).await {
-            Ok(id) => tracing::info!(event = %id, "live dictation saved"),
-            Err(e) => tracing::warn!("live dictation not saved: {e}"),
+            Ok(id) => {
+                tracing::info!(event = %id, "live dictation saved");
+                Some(id)
+            }
+            Err(e) => {
+                tracing::warn!("live dictation not saved: {e}");
+                None
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ async fn the_page_uploads_a_file_and_records_the_microphone_with_a_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("MediaRecorder"));
+    assert!(r.text().await.unwrap().contains("/v1/realtime"));
     let (status, _) = app.get_json("/api/events").await;
     assert_eq!(status, 401);
 
@@ -104,7 +104,15 @@ async fn the_page_uploads_a_file_and_records_the_microphone_with_a_token() {
     assert_says(JFK, uploaded["text"].as_str().unwrap());
     assert!(uploaded["segments"].as_u64().unwrap() >= 1, "{uploaded}");
     assert!(uploaded["recent"].as_u64().unwrap() >= 1, "{uploaded}");
-    // The recording went up as WebM/Opus and was transcribed.
+    assert_eq!(
+        uploaded["streamed"], true,
+        "the page follows the event's stream"
+    );
+    // Words showed while the microphone was still recording.
+    let live = step("live");
+    assert_eq!(live["recording"], true, "{live}");
+    assert!(!live["text"].as_str().unwrap().trim().is_empty(), "{live}");
+    // The dictation was saved as an event and shown.
     let recorded = step("recorded");
     assert_eq!(recorded["status"], "transcribed", "{recorded}");
     let text = recorded["text"].as_str().unwrap().to_lowercase();
@@ -120,7 +128,7 @@ async fn the_page_uploads_a_file_and_records_the_microphone_with_a_token() {
         .json()
         .await
         .unwrap();
-    assert_eq!(ev["codec"], "opus", "{ev}");
+    assert_eq!(ev["codec"], "pcm_s16le", "the saved live session: {ev}");
     assert!(shots.join("web-page.png").is_file());
     app.stop().await;
 }

@@ -1,6 +1,7 @@
 // Drives the web page in headless Chromium (Debian's `chromium`, through
-// playwright-core): uploads a clip through the file picker, then records
-// from a fake microphone fed by a WAV file, and waits for each transcript.
+// playwright-core): uploads a clip through the file picker (the page follows
+// the event's stream), then dictates live from a fake microphone fed by a WAV
+// file: words must show while recording; after stop, the saved event.
 // Usage: node page.mjs <base-url> <clip> <mic-wav> <screenshot-dir>
 // Prints one JSON line per step; exits non-zero on failure.
 import { createRequire } from "node:module";
@@ -24,6 +25,13 @@ try {
   await context.grantPermissions(["microphone"], { origin: base });
   const page = await context.newPage();
   page.on("pageerror", (e) => step("pageerror", { message: String(e) }));
+  const frames = [];
+  page.on("websocket", (ws) => {
+    ws.on("framereceived", (f) => frames.push(String(f.payload).slice(0, 120)));
+    ws.on("close", () => frames.push("closed"));
+  });
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
   await page.goto(base + "/");
   if (process.env.PAGE_TOKEN) {
     await page.fill("#token", process.env.PAGE_TOKEN);
@@ -45,19 +53,32 @@ try {
   const segments = await page.locator("#segments li").count();
   await page.waitForFunction(() => document.querySelectorAll("#recent tr").length > 0);
   await page.screenshot({ path: `${shots}/web-page.png`, fullPage: true });
-  step("uploaded", { text: uploaded, segments, recent: await page.locator("#recent tr").count() });
+  const streamed = requests.some((u) => u.endsWith("/stream"));
+  step("uploaded", { text: uploaded, segments, streamed, recent: await page.locator("#recent tr").count() });
 
-  // The microphone: record a while, stop, and the recording is sent.
+  // The microphone, live: words show while recording; stop; the saved event.
   await page.click("#record");
   await page.waitForFunction(() => document.getElementById("record").textContent.includes("Stop"));
-  await page.waitForTimeout(Number(process.env.RECORD_MS || 12000));
-  const before = await page.textContent("#event-id");
+  const recordStart = Date.now();
+  await page.waitForFunction(() => document.getElementById("transcript").textContent.trim().length > 0, null, {
+    timeout: 30000,
+  });
+  step("live", {
+    text: await page.textContent("#transcript"),
+    recording: (await page.textContent("#record")).includes("Stop"),
+    after_ms: Date.now() - recordStart,
+  });
+  await page.waitForTimeout(Math.max(0, Number(process.env.RECORD_MS || 12000) - (Date.now() - recordStart)));
   await page.click("#record");
-  await page.waitForFunction(
-    (previous) => document.getElementById("event-id").textContent !== previous,
-    before,
-    { timeout: 30000 },
-  );
+  try {
+    await page.waitForFunction(
+      () => !["", "live"].includes(document.getElementById("event-id").textContent),
+      null,
+      { timeout: 30000 },
+    );
+  } finally {
+    step("frames", { last: frames.slice(-6), error: await page.textContent("#error") });
+  }
   await page.waitForFunction(
     () => ["transcribed", "failed"].includes(document.getElementById("status").textContent.split(":")[0]),
     null,
