@@ -19,7 +19,7 @@ fn samples(text: &str) -> HashMap<String, f64> {
         .collect()
 }
 
-async fn scrape(app: &TestApp) -> HashMap<String, f64> {
+pub async fn scrape(app: &TestApp) -> HashMap<String, f64> {
     let r = app
         .client
         .get(format!("{}/metrics", app.base))
@@ -32,7 +32,7 @@ async fn scrape(app: &TestApp) -> HashMap<String, f64> {
     samples(&r.text().await.unwrap())
 }
 
-fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
+pub fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
     m.get(key).copied().unwrap_or(0.0)
 }
 

@@ -16,7 +16,11 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp) -> Ws {
-    let url = format!("{}/v1/realtime", app.base.replace("http://", "ws://"));
+    connect_to(&app.base).await
+}
+
+async fn connect_to(base: &str) -> Ws {
+    let url = format!("{}/v1/realtime", base.replace("http://", "ws://"));
     let mut req = url.into_client_request().unwrap();
     req.headers_mut()
         .insert("sec-websocket-protocol", "realtime".parse().unwrap());
@@ -80,6 +84,7 @@ async fn dictation_at_real_time_gives_deltas_while_speaking_two_items_and_a_save
     assert_eq!(s, 202);
     let batch = app.wait_transcribed(up["id"].as_str().unwrap()).await;
     let batch = batch["transcript"]["text"].as_str().unwrap().to_string();
+    let before = crate::observe::scrape(&app).await;
 
     let mut ws = connect(&app).await;
     let created = next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
@@ -168,6 +173,12 @@ async fn dictation_at_real_time_gives_deltas_while_speaking_two_items_and_a_save
         w_live <= w_batch + 0.05,
         "live {w_live} vs batch {w_batch}: {live}"
     );
+    // Metrics (process-wide: at least this session's).
+    let after = crate::observe::scrape(&app).await;
+    let moved = |k: &str| crate::observe::get(&after, k) - crate::observe::get(&before, k);
+    assert!(moved(r#"susurro_realtime_sessions_total{outcome="opened"}"#) >= 1.0);
+    assert!(moved("susurro_realtime_utterances_total") >= 2.0);
+    assert!(moved("susurro_realtime_completed_latency_seconds_count") >= 2.0);
 
     // Closing a saved session leaves a transcribed event with its audio.
     ws.close(None).await.unwrap();
@@ -252,6 +263,7 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
     .await;
 
     // The cap: `a` and `b` hold both slots; 100 more at once are refused.
+    let before = crate::observe::scrape(&app).await;
     let mut b = connect(&app).await;
     next_event(&mut b, Duration::from_secs(5)).await.unwrap();
     let extra = futures_util::future::join_all((0..100).map(|_| async {
@@ -270,6 +282,10 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
         "{extra:?}"
     );
     assert_eq!(app.get_json("/health").await.0, 200);
+    let after = crate::observe::scrape(&app).await;
+    let refused = r#"susurro_realtime_sessions_total{outcome="refused"}"#;
+    let moved = crate::observe::get(&after, refused) - crate::observe::get(&before, refused);
+    assert!(moved >= 100.0, "{moved}");
 
     // A 50 MB message closes the session; its slot frees.
     let huge = Message::Text("x".repeat(50 << 20).into());
@@ -340,4 +356,75 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
         .await
         .is_none());
     app.stop().await;
+}
+
+/// One session's worth of abuse: bad events, a flood of silence faster
+/// than real time, then a message over the size limit.
+async fn abuse(base: &str) {
+    let mut ws = connect_to(base).await;
+    let first = next_event(&mut ws, Duration::from_secs(20)).await.unwrap();
+    if first["type"] == "error" {
+        return; // refused: over the cap
+    }
+    for bad in [
+        "{",
+        r#"{"type":"x"}"#,
+        r#"{"type":"input_audio_buffer.append","audio":"%%"}"#,
+    ] {
+        let _ = ws.send(Message::Text(bad.into())).await;
+    }
+    let second = vec![0u8; 48_000];
+    for _ in 0..90 {
+        if ws
+            .send(Message::Text(append(&second).to_string().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = ws.send(Message::Text("x".repeat(50 << 20).into())).await;
+    while next_event(&mut ws, Duration::from_secs(30)).await.is_some() {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_that_misbehave_leave_no_memory_behind() {
+    require_model("tiny.en");
+    let (_tmp, data) = temp_data();
+    let port = crate::common::process::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = crate::common::process::serve(&data, port, &[("REALTIME_MAX_SESSIONS", "4")]);
+    let client = reqwest::Client::new();
+    crate::common::process::wait_up(&client, &base).await;
+    // A first round loads what sessions use (the VAD model, buffers).
+    futures_util::future::join_all((0..4).map(|_| abuse(&base))).await;
+    let pid = server.id();
+    let baseline = crate::common::process::rss_of(pid);
+    // 100 at once (4 admitted, the rest refused), then again.
+    for _ in 0..2 {
+        futures_util::future::join_all((0..100).map(|_| abuse(&base))).await;
+        let health = client.get(format!("{base}/health")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+    }
+    let within = baseline + baseline / 10;
+    let back = crate::common::poll(
+        Duration::from_secs(20),
+        "RSS back within 10 %",
+        async || {
+            let now = crate::common::process::rss_of(pid);
+            if now <= within {
+                Ok(now)
+            } else {
+                Err(now)
+            }
+        },
+    )
+    .await;
+    eprintln!(
+        "service RSS {} MB before, {} MB after",
+        baseline >> 20,
+        back >> 20
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }
