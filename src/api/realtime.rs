@@ -146,18 +146,16 @@ fn error_event(code: &str, message: &str) -> Value {
 /// The utterance being spoken.
 struct Open {
     item: String,
-    start: usize,
-    /// Samples from `start` at its last partial decode.
-    heard: usize,
+    /// Where it starts and its last decode.
+    utterance: live::OpenUtterance,
     /// The text sent as deltas so far.
     said: String,
 }
 
 /// What a step of analysis found, with the generation it ran in (a result
-/// computed before a `clear` is dropped) and the length of audio it saw.
+/// computed before a `clear` is dropped).
 struct Analysed {
     generation: u64,
-    len: usize,
     step: Result<Step, crate::stt::SttError>,
 }
 
@@ -303,7 +301,6 @@ async fn next_step(a: &mut Option<Analysis>) -> Analysed {
     *a = None;
     r.unwrap_or_else(|e| Analysed {
         generation: u64::MAX,
-        len: 0,
         step: Err(crate::stt::SttError::Inference(e.to_string())),
     })
 }
@@ -491,14 +488,13 @@ impl Session {
         }
         let commit = std::mem::take(&mut self.commit);
         let audio = self.dict.snapshot();
-        let open = self.open.as_ref().map(|o| (o.start, o.heard));
+        let open = self.open.as_ref().map(|o| o.utterance.clone());
         let mut d = self.decoding.clone();
         d.threads = self.st.live.threads();
         let (engine, generation) = (self.st.engine.clone(), self.generation);
         self.analysis = Some(tokio::task::spawn_blocking(move || Analysed {
             generation,
-            len: audio.len(),
-            step: live::analyse(&engine, &d, &audio, open, commit),
+            step: live::analyse(&engine, &d, &audio, open.as_ref(), commit),
         }));
     }
 
@@ -515,30 +511,23 @@ impl Session {
                 self.dict.drop_to(drop_to);
                 Ok(())
             }
-            Ok(Step::Speaking { start, partial }) => {
-                let heard = partial.as_ref().map(|_| a.len - start);
-                self.speaking(start, partial, heard).await
-            }
+            Ok(Step::Speaking { start, partial }) => self.speaking(start, partial).await,
             Ok(Step::Ended { range, text }) => self.ended(range, text).await,
         }
     }
 
     /// Speech goes on: a new item when it just started; new words of a
-    /// partial decode (of `heard` samples) as a delta.
-    async fn speaking(
-        &mut self,
-        start: usize,
-        partial: Option<String>,
-        heard: Option<usize>,
-    ) -> Result<(), ()> {
+    /// partial decode as a delta.
+    async fn speaking(&mut self, start: usize, partial: Option<live::Partial>) -> Result<(), ()> {
         self.last_speech = Instant::now();
         if self.open.is_none() {
             self.started(start).await?;
         }
-        let (Some(text), Some(open)) = (partial, self.open.as_mut()) else {
+        let (Some(p), Some(open)) = (partial, self.open.as_mut()) else {
             return Ok(());
         };
-        open.heard = heard.unwrap_or(open.heard);
+        let text = p.text.clone();
+        open.utterance.decoded = Some(p);
         let Some(delta) = live::new_words(&open.said, &text, false) else {
             return Ok(());
         };
@@ -557,8 +546,10 @@ impl Session {
         let item = format!("item_{}", uuid::Uuid::new_v4().simple());
         self.open = Some(Open {
             item: item.clone(),
-            start,
-            heard: 0,
+            utterance: live::OpenUtterance {
+                start,
+                decoded: None,
+            },
             said: String::new(),
         });
         if self.decoding.turn.is_none() {

@@ -24,6 +24,12 @@ pub const MAX_UTTERANCE_SECONDS: usize = 28;
 pub const MAX_PENDING_SECONDS: usize = 60;
 /// A partial decode when the open utterance has grown this much.
 const PARTIAL_EVERY_MS: usize = 1_000;
+/// Speech quiet this long is decoded at once (speculatively): when the
+/// pause reaches `silence_duration_ms` and no speech came back, that text
+/// is the utterance's, and `completed` follows without another decode.
+const SPECULATE_AFTER_MS: usize = TAIL_PAD_MS;
+/// Speech detection looks at this much more than the pause it waits for.
+const VAD_LOOKBACK_MS: usize = 1_500;
 /// Audio kept after the last speech of an utterance.
 const TAIL_PAD_MS: usize = 200;
 /// Session audio kept for `save` (16-bit): half an hour.
@@ -77,6 +83,22 @@ pub struct Dictation {
     kept: Option<Vec<i16>>,
 }
 
+/// The open utterance as the steps so far left it (indexes into the
+/// pending audio).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenUtterance {
+    pub start: usize,
+    /// Where the last decode of it ended, and its text.
+    pub decoded: Option<Partial>,
+}
+
+/// The text of `pending[start..to]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    pub text: String,
+    pub to: usize,
+}
+
 /// Where speech is in an analysed snapshot, and the text found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -86,7 +108,7 @@ pub enum Step {
     /// when it was decoded again.
     Speaking {
         start: usize,
-        partial: Option<String>,
+        partial: Option<Partial>,
     },
     /// An utterance ended: `range` of `pending`, its final text.
     Ended { range: Range<usize>, text: String },
@@ -153,57 +175,85 @@ impl Dictation {
 }
 
 /// One step over `audio` (a snapshot of the pending audio): where its
-/// speech is and, when due, its text. `open` is where the open utterance
-/// started (and how long it was at its last partial); `commit` ends it now.
+/// speech is and, when due, its text. `open` is the utterance being
+/// spoken, if any; `commit` ends it now.
 pub fn analyse(
     engine: &Engine,
     d: &Decoding,
     audio: &[f32],
-    open: Option<(usize, usize)>,
+    open: Option<&OpenUtterance>,
     commit: bool,
 ) -> Result<Step, SttError> {
     let ms = |n: usize| n * RATE / 1000;
+    let (silence, pad) = d.turn.as_ref().map_or((0, 0), |t| {
+        (t.silence_duration_ms as usize, t.prefix_padding_ms as usize)
+    });
     let regions = match &d.turn {
-        Some(turn) if !commit => speech(engine, d, turn, audio)?,
-        _ => std::iter::once(0..audio.len()).collect(),
+        Some(turn) if !commit => {
+            let from = open.map_or(0, |o| {
+                o.start
+                    .max(audio.len().saturating_sub(ms(silence + VAD_LOOKBACK_MS)))
+            });
+            speech(engine, d, turn, &audio[from..])?
+                .into_iter()
+                .map(|r| r.start + from..r.end + from)
+                .collect()
+        }
+        _ => std::iter::once(0..audio.len()).collect::<Vec<_>>(),
     };
-    let silence = d
-        .turn
-        .as_ref()
-        .map_or(0, |t| t.silence_duration_ms as usize);
-    let pad = d.turn.as_ref().map_or(0, |t| t.prefix_padding_ms as usize);
     let (first, last) = match (regions.first(), regions.last(), open) {
         (Some(f), Some(l), _) => (f.clone(), l.clone()),
         // The open utterance's speech is no longer found: it has ended.
-        (None, _, Some((s, _))) => (s..s, s..audio.len().saturating_sub(ms(silence))),
+        (None, _, Some(o)) => {
+            let end = audio.len().saturating_sub(ms(silence)).max(o.start);
+            (o.start..o.start, o.start..end)
+        }
         _ => {
             return Ok(Step::Silence {
                 drop_to: audio.len().saturating_sub(ms(pad)),
             })
         }
     };
-    let start = open.map_or(first.start.saturating_sub(ms(pad)), |(s, _)| s);
-    let paused = audio.len() - last.end >= ms(silence);
+    let start = open.map_or(first.start.saturating_sub(ms(pad)), |o| o.start);
+    let spoken = (last.end + ms(TAIL_PAD_MS)).min(audio.len());
     let too_long = audio.len() - start >= MAX_UTTERANCE_SECONDS * RATE;
-    if commit || paused || too_long {
-        let end = if commit {
-            audio.len()
-        } else {
-            (last.end + ms(TAIL_PAD_MS)).min(audio.len())
-        };
+    if commit || too_long {
+        let end = if commit { audio.len() } else { spoken };
         let text = decode(engine, d, &audio[start..end])?;
         return Ok(Step::Ended {
             range: start..end,
             text,
         });
     }
-    let grown = audio.len() - start - open.map_or(0, |(_, at)| at);
-    let partial = if open.is_some() && grown >= ms(PARTIAL_EVERY_MS) {
-        Some(decode(engine, d, &audio[start..])?)
-    } else {
-        None
+    let decoded = open.and_then(|o| o.decoded.as_ref());
+    let covered = decoded.is_some_and(|p| p.to >= spoken);
+    if audio.len() - last.end >= ms(silence) {
+        let text = match decoded {
+            Some(p) if covered => p.text.clone(),
+            _ => decode(engine, d, &audio[start..spoken])?,
+        };
+        return Ok(Step::Ended {
+            range: start..spoken,
+            text,
+        });
+    }
+    let quiet = audio.len() - last.end >= ms(SPECULATE_AFTER_MS);
+    let grown = audio.len() - decoded.map_or(start, |p| p.to);
+    let to = match open {
+        Some(_) if quiet && !covered => spoken,
+        Some(_) if grown >= ms(PARTIAL_EVERY_MS) => audio.len(),
+        _ => {
+            return Ok(Step::Speaking {
+                start,
+                partial: None,
+            })
+        }
     };
-    Ok(Step::Speaking { start, partial })
+    let text = decode(engine, d, &audio[start..to])?;
+    Ok(Step::Speaking {
+        start,
+        partial: Some(Partial { text, to }),
+    })
 }
 
 /// The speech regions of `audio` by the turn detection's threshold and pause.
