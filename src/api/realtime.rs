@@ -61,7 +61,9 @@ impl Live {
         }
     }
 
-    /// Whisper threads for one decode: the cores shared by open sessions.
+    /// Whisper threads for one decode: the cores shared by the open
+    /// sessions (more threads than cores in all is many times slower:
+    /// ggml's threads spin while they wait).
     fn threads(&self) -> usize {
         let open = self.max_sessions - self.slots.available_permits();
         (crate::config::available_cores() / open.max(1)).max(1)

@@ -92,11 +92,12 @@ pub struct OpenUtterance {
     pub decoded: Option<Partial>,
 }
 
-/// The text of `pending[start..to]`.
+/// The text of `pending[start..to]`, and how long its decode took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partial {
     pub text: String,
     pub to: usize,
+    pub took_ms: usize,
 }
 
 /// Where speech is in an analysed snapshot, and the text found.
@@ -238,10 +239,14 @@ pub fn analyse(
         });
     }
     let quiet = audio.len() - last.end >= ms(SPECULATE_AFTER_MS);
+    // Partial decodes cost as much as the audio they cover: at most one
+    // per twice the time the last one took, so that they leave the cores
+    // to the final decodes of other sessions.
     let grown = audio.len() - decoded.map_or(start, |p| p.to);
+    let every = PARTIAL_EVERY_MS.max(2 * decoded.map_or(0, |p| p.took_ms));
     let to = match open {
         Some(_) if quiet && !covered => spoken,
-        Some(_) if grown >= ms(PARTIAL_EVERY_MS) => audio.len(),
+        Some(_) if grown >= ms(every) => audio.len(),
         _ => {
             return Ok(Step::Speaking {
                 start,
@@ -249,10 +254,12 @@ pub fn analyse(
             })
         }
     };
+    let t = std::time::Instant::now();
     let text = decode(engine, d, &audio[start..to])?;
+    let took_ms = t.elapsed().as_millis() as usize;
     Ok(Step::Speaking {
         start,
-        partial: Some(Partial { text, to }),
+        partial: Some(Partial { text, to, took_ms }),
     })
 }
 
