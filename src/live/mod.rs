@@ -175,6 +175,11 @@ impl Dictation {
     }
 }
 
+/// Samples in `n` ms.
+fn ms(n: usize) -> usize {
+    n * RATE / 1000
+}
+
 /// One step over `audio` (a snapshot of the pending audio): where its
 /// speech is and, when due, its text. `open` is the utterance being
 /// spoken, if any; `commit` ends it now.
@@ -185,23 +190,10 @@ pub fn analyse(
     open: Option<&OpenUtterance>,
     commit: bool,
 ) -> Result<Step, SttError> {
-    let ms = |n: usize| n * RATE / 1000;
     let (silence, pad) = d.turn.as_ref().map_or((0, 0), |t| {
         (t.silence_duration_ms as usize, t.prefix_padding_ms as usize)
     });
-    let regions = match &d.turn {
-        Some(turn) if !commit => {
-            let from = open.map_or(0, |o| {
-                o.start
-                    .max(audio.len().saturating_sub(ms(silence + VAD_LOOKBACK_MS)))
-            });
-            speech(engine, d, turn, &audio[from..])?
-                .into_iter()
-                .map(|r| r.start + from..r.end + from)
-                .collect()
-        }
-        _ => std::iter::once(0..audio.len()).collect::<Vec<_>>(),
-    };
+    let regions = speech_regions(engine, d, audio, open, commit)?;
     let (first, last) = match (regions.first(), regions.last(), open) {
         (Some(f), Some(l), _) => (f.clone(), l.clone()),
         // The open utterance's speech is no longer found: it has ended.
@@ -239,27 +231,62 @@ pub fn analyse(
         });
     }
     let quiet = audio.len() - last.end >= ms(SPECULATE_AFTER_MS);
-    // Partial decodes cost as much as the audio they cover: at most one
-    // per twice the time the last one took, so that they leave the cores
-    // to the final decodes of other sessions.
-    let grown = audio.len() - decoded.map_or(start, |p| p.to);
-    let every = PARTIAL_EVERY_MS.max(2 * decoded.map_or(0, |p| p.took_ms));
-    let to = match open {
-        Some(_) if quiet && !covered => spoken,
-        Some(_) if grown >= ms(every) => audio.len(),
-        _ => {
-            return Ok(Step::Speaking {
-                start,
-                partial: None,
-            })
-        }
+    let partial = match open {
+        Some(_) if quiet && !covered => Some(timed(engine, d, audio, start, spoken)?),
+        Some(_) => partial_due(decoded, start, audio.len())
+            .map(|to| timed(engine, d, audio, start, to))
+            .transpose()?,
+        None => None,
     };
+    Ok(Step::Speaking { start, partial })
+}
+
+/// Where speech is: with turn detection, by the VAD over the new audio (for
+/// an open utterance, only the pause it waits for plus some); when the
+/// client commits or detects turns itself, all of it.
+fn speech_regions(
+    engine: &Engine,
+    d: &Decoding,
+    audio: &[f32],
+    open: Option<&OpenUtterance>,
+    commit: bool,
+) -> Result<Vec<Range<usize>>, SttError> {
+    let turn = match &d.turn {
+        Some(turn) if !commit => turn,
+        _ => return Ok(std::iter::once(0..audio.len()).collect()),
+    };
+    let look = ms(turn.silence_duration_ms as usize + VAD_LOOKBACK_MS);
+    let from = open.map_or(0, |o| o.start.max(audio.len().saturating_sub(look)));
+    Ok(speech(engine, d, turn, &audio[from..])?
+        .into_iter()
+        .map(|r| r.start + from..r.end + from)
+        .collect())
+}
+
+/// Where a partial decode of an utterance started at `start` should end,
+/// when one is due: partial decodes cost as much as the audio they cover,
+/// so at most one per twice the time the last one took (they leave the
+/// cores to the final decodes of other sessions).
+fn partial_due(decoded: Option<&Partial>, start: usize, len: usize) -> Option<usize> {
+    let grown = len - decoded.map_or(start, |p| p.to);
+    let every = PARTIAL_EVERY_MS.max(2 * decoded.map_or(0, |p| p.took_ms));
+    (grown >= ms(every)).then_some(len)
+}
+
+/// The text of `audio[start..to]`, timed.
+fn timed(
+    engine: &Engine,
+    d: &Decoding,
+    audio: &[f32],
+    start: usize,
+    to: usize,
+) -> Result<Partial, SttError> {
     let t = std::time::Instant::now();
     let text = decode(engine, d, &audio[start..to])?;
-    let took_ms = t.elapsed().as_millis() as usize;
-    Ok(Step::Speaking {
-        start,
-        partial: Some(Partial { text, to, took_ms }),
+    Ok(Partial {
+        text,
+        to,
+        took_ms: t.elapsed().as_millis() as usize,
     })
 }
 
