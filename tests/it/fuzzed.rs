@@ -8,7 +8,7 @@
 use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Real files of every supported format, made from generated speech.
 fn seeds() -> Vec<(String, Vec<u8>)> {
@@ -114,16 +114,11 @@ fn decode_bounded(file: &Path) -> (i32, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            child.kill().unwrap();
-            panic!("{}: decoding did not finish in 20 s", file.display());
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) =
+        crate::common::wait_blocking(Duration::from_secs(20), || child.try_wait().unwrap())
+    else {
+        child.kill().unwrap();
+        panic!("{}: decoding did not finish in 20 s", file.display());
     };
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();

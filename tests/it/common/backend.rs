@@ -46,20 +46,38 @@ pub fn database_url_of_file(file: &Path) -> String {
     }
     let server = server_url();
     let name = key(file);
-    let out = Command::new("psql")
-        .args([
-            server.as_str(),
-            "-qAt",
-            "-c",
-            &format!("create database {name}"),
-        ])
-        .output()
-        .expect("psql runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() || err.contains("already exists"),
-        "create database {name}: {err}"
-    );
+    // Another test may be restarting the server (cluster::the_nodes_ride_out_
+    // a_postgresql_restart): a refused or cut connection is tried again.
+    const TRANSIENT: [&str; 4] = [
+        "terminating connection",
+        "closed the connection",
+        "Connection refused",
+        "the database system is",
+    ];
+    let create = || {
+        let out = Command::new("psql")
+            .args([
+                server.as_str(),
+                "-qAt",
+                "-c",
+                &format!("create database {name}"),
+            ])
+            .output()
+            .expect("psql runs");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() || err.contains("already exists") {
+            Some(Ok(()))
+        } else if TRANSIENT.iter().any(|t| err.contains(t)) {
+            None
+        } else {
+            Some(Err(err))
+        }
+    };
+    match super::wait_blocking(std::time::Duration::from_secs(30), create) {
+        Some(Ok(())) => {}
+        Some(Err(err)) => panic!("create database {name}: {err}"),
+        None => panic!("create database {name}: the server did not come back in 30 s"),
+    }
     let (base, _) = server
         .rsplit_once('/')
         .expect("TEST_DATABASE_URL names a database");

@@ -97,6 +97,24 @@ pub async fn poll<T, L: std::fmt::Display>(
     }
 }
 
+/// Calls `look` every 5 ms, from a thread that may block, until it gives
+/// `Some`; `None` after `within`.
+pub fn wait_blocking<T>(
+    within: std::time::Duration,
+    mut look: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = look() {
+            return Some(v);
+        }
+        if start.elapsed() >= within {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Polls `cond` until it holds; fails with `what` after `within`.
 pub async fn eventually(
     within: std::time::Duration,
