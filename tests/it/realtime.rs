@@ -197,6 +197,43 @@ async fn dictation_at_real_time_gives_deltas_while_speaking_two_items_and_a_save
     app.stop().await;
 }
 
+/// Asks `/health` every 100 ms on its own task; each answer must be a 200
+/// within 2 s.
+struct HealthWatch {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<usize>,
+}
+
+fn health_watch(base: &str) -> HealthWatch {
+    let (url, stop) = (
+        format!("{base}/health"),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let token = stop.clone();
+    let task = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut every = tokio::time::interval(Duration::from_millis(100));
+        let mut answered = 0;
+        while !token.is_cancelled() {
+            every.tick().await;
+            let r = tokio::time::timeout(Duration::from_secs(2), client.get(&url).send()).await;
+            let status = r.ok().and_then(|r| r.ok()).map(|r| r.status().as_u16());
+            assert_eq!(status, Some(200), "/health after {answered} answers");
+            answered += 1;
+        }
+        answered
+    });
+    HealthWatch { stop, task }
+}
+
+impl HealthWatch {
+    /// Stops watching; how many answers came (a failed one fails the test).
+    async fn stop(self) -> usize {
+        self.stop.cancel();
+        self.task.await.expect("/health answered every time")
+    }
+}
+
 /// A session's answer to one bad event: an `error` with `code`, and the
 /// session still open (a valid update is answered).
 async fn refused_with(ws: &mut Ws, bad: Message, code: &str) {
@@ -262,6 +299,8 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
     )
     .await;
 
+    // /health answers throughout what follows, each time within 2 s.
+    let watch = health_watch(&app.base);
     // The cap: `a` and `b` hold both slots; 100 more at once are refused.
     let before = crate::observe::scrape(&app).await;
     let mut b = connect(&app).await;
@@ -340,6 +379,8 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
     drop((c, free));
     assert_eq!(app.get_json("/health").await.0, 200);
 
+    let answered = watch.stop().await;
+    assert!(answered >= 5, "/health answered {answered} times");
     drop(a);
     app.stop().await;
 
