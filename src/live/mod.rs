@@ -201,9 +201,12 @@ pub fn analyse(
             let end = audio.len().saturating_sub(ms(silence)).max(o.start);
             (o.start..o.start, o.start..end)
         }
+        // No speech yet: keep the prefix and enough audio for the VAD to
+        // judge the next step with context (a few hundred ms at a time
+        // loses quiet speech: seen with FLEURS clips peaking at -45 dBFS).
         _ => {
             return Ok(Step::Silence {
-                drop_to: audio.len().saturating_sub(ms(pad)),
+                drop_to: audio.len().saturating_sub(ms(pad.max(VAD_LOOKBACK_MS))),
             })
         }
     };

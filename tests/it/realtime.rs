@@ -469,3 +469,35 @@ async fn sessions_that_misbehave_leave_no_memory_behind() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_speech_at_real_time_is_not_lost() {
+    require_model("tiny.en");
+    let (_tmp, data) = temp_data();
+    let app = TestApp::start(settings(&data, &[])).await;
+    // JFK 35 dB down (peaks near -40 dBFS, like some real phone recordings),
+    // then a pause long enough to end the turn.
+    let quiet = sox(&[&sox(&[&jfk_wav()], &[])], &["gain", "-35"]);
+    let wav = sox(&[&quiet, &sox(&[], &["trim", "0", "2"])], &[]);
+    let mut ws = connect(&app).await;
+    next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
+    let pcm = pcm24(&wav);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    for frame in pcm.chunks(4_800) {
+        tick.tick().await;
+        send(&mut ws, append(frame)).await;
+    }
+    // Every utterance completed (the quiet JFK may come in more than one).
+    let mut said = Vec::new();
+    let quiet_for = Duration::from_secs(5);
+    while let Ok(Some(ev)) =
+        tokio::time::timeout(quiet_for, next_event(&mut ws, Duration::from_secs(30))).await
+    {
+        if ev["type"] == "conversation.item.input_audio_transcription.completed" {
+            said.push(ev["transcript"].as_str().unwrap().to_string());
+        }
+    }
+    let said = said.join(" ");
+    assert!(wer(JFK, &said) < 0.2, "{said:?}");
+    app.stop().await;
+}
