@@ -53,7 +53,7 @@ pub fn transcribe(
     let mut spoken: Vec<(usize, Option<String>)> = Vec::new();
     for (c, run) in chunks.iter().zip(runs) {
         spoken.push((c.len(), run.language.clone()));
-        segments.extend(chunk_segments(c, run.segments));
+        segments.extend(run.segments);
     }
     progress.set_percent(100);
     let text = segments
@@ -178,9 +178,13 @@ fn run_chunks(
                     let run = run_chunk(
                         model, &mut state, &audio, opts, threads, language, abort, percent, single,
                     );
-                    if let Ok(r) = &run {
-                        progress.chunk_done(i, pieces(&chunks[i], &r.segments));
-                    }
+                    // On the recording's timeline, once: the transcript and
+                    // the progress shown while it runs get the same segments.
+                    let run = run.map(|mut r| {
+                        r.segments = chunk_segments(&chunks[i], std::mem::take(&mut r.segments));
+                        progress.chunk_done(i, pieces(&r.segments));
+                        r
+                    });
                     let failed = run.is_err();
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
                     if failed {
@@ -217,13 +221,13 @@ fn chunk_segments(c: &Chunk, segments: Vec<Segment>) -> Vec<Segment> {
 
 /// What a finished chunk adds to the transcript, as progress shows it
 /// (the same segments the transcript keeps, in the same order).
-fn pieces(c: &Chunk, segments: &[Segment]) -> Vec<crate::progress::Piece> {
-    chunk_segments(c, segments.to_vec())
-        .into_iter()
+fn pieces(segments: &[Segment]) -> Vec<crate::progress::Piece> {
+    segments
+        .iter()
         .map(|s| crate::progress::Piece {
             start_ms: s.start_ms,
             end_ms: s.end_ms,
-            text: s.text,
+            text: s.text.clone(),
         })
         .collect()
 }

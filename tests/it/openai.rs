@@ -35,6 +35,28 @@ pub fn openai_python() -> PathBuf {
     python
 }
 
+/// Runs `script BASE AUDIO` with the venv's `python` on a blocking thread;
+/// the one JSON object it prints.
+pub async fn run_client(python: PathBuf, script: PathBuf, base: &str, audio: PathBuf) -> Value {
+    let base = base.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .arg(base)
+            .arg(audio)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn parse_srt_like(s: &str, sep: char) -> Vec<(f64, f64)> {
     let secs = |t: &str| -> f64 {
         let t = t.trim().replace(sep, ".");
@@ -66,23 +88,7 @@ async fn the_official_openai_client_works_against_susurro() {
     let (_tmp, data) = temp_data();
     let app = TestApp::start(settings(&data, &[("API_TOKEN", "test-key")])).await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/openai_client.py");
-    let (base, clip) = (app.base.clone(), jfk_wav());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(base)
-            .arg(clip)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = run_client(python, script, &app.base, jfk_wav()).await;
 
     assert_says(JFK, r["json"].as_str().unwrap());
     assert_says(JFK, r["text"].as_str().unwrap());

@@ -197,6 +197,21 @@ async fn dictation_at_real_time_gives_deltas_while_speaking_two_items_and_a_save
     app.stop().await;
 }
 
+/// A session that was let in (its first event is not an `error`), trying
+/// again until `within`.
+async fn admitted(app: &TestApp, within: Duration, what: &str) -> Ws {
+    crate::common::poll(within, what, async || {
+        let mut ws = connect(app).await;
+        let first = next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
+        if first["type"] == "error" {
+            Err(first)
+        } else {
+            Ok(ws)
+        }
+    })
+    .await
+}
+
 /// Asks `/health` every 100 ms on its own task; each answer must be a 200
 /// within 2 s.
 struct HealthWatch {
@@ -334,16 +349,7 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
         "closed"
     );
     // A client that sends but never reads is let go; its slot frees.
-    let mut c = crate::common::poll(Duration::from_secs(10), "a free slot", async || {
-        let mut ws = connect(&app).await;
-        let first = next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
-        if first["type"] == "error" {
-            Err(first)
-        } else {
-            Ok(ws)
-        }
-    })
-    .await;
+    let mut c = admitted(&app, Duration::from_secs(10), "a free slot").await;
     // It floods the server with events that each get an error answer and
     // reads none: the answers back up, the server's send times out and it
     // lets the client go. Until then the two slots stay taken.
@@ -358,18 +364,10 @@ async fn bad_realtime_input_gets_error_events_or_a_close_and_the_cap_holds() {
         .unwrap();
     assert_eq!(first["error"]["code"], "session_limit_reached", "{first}");
     let started = Instant::now();
-    let free = crate::common::poll(
+    let free = admitted(
+        &app,
         Duration::from_secs(30),
         "the non-reading client let go",
-        async || {
-            let mut ws = connect(&app).await;
-            let first = next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
-            if first["type"] == "error" {
-                Err(first)
-            } else {
-                Ok(ws)
-            }
-        },
     )
     .await;
     eprintln!(

@@ -5,7 +5,6 @@
 use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::sse::{SseEvent, SseReader};
 use crate::common::*;
-use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -166,23 +165,7 @@ async fn the_official_openai_client_reads_streamed_deltas_that_add_up_to_the_tex
     let (_tmp, data) = temp_data();
     let (app, audio) = app_and_recording(&data).await;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/openai_stream.py");
-    let base = app.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .arg(script)
-            .arg(base)
-            .arg(audio)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = crate::openai::run_client(python, script, &app.base, audio).await;
     let deltas: Vec<&str> = r["deltas"]
         .as_array()
         .unwrap()
