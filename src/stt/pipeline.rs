@@ -178,13 +178,7 @@ fn run_chunks(
                     let run = run_chunk(
                         model, &mut state, &audio, opts, threads, language, abort, percent, single,
                     );
-                    // On the recording's timeline, once: the transcript and
-                    // the progress shown while it runs get the same segments.
-                    let run = run.map(|mut r| {
-                        r.segments = chunk_segments(&chunks[i], std::mem::take(&mut r.segments));
-                        progress.chunk_done(i, pieces(&r.segments));
-                        r
-                    });
+                    let run = run.map(|r| placed(r, i, &chunks[i], progress));
                     let failed = run.is_err();
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(run);
                     if failed {
@@ -206,6 +200,14 @@ fn run_chunks(
                 .unwrap_or(Err(SttError::Aborted))
         })
         .collect()
+}
+
+/// Puts a finished chunk's segments on the recording's timeline, once: the
+/// transcript and the progress shown while it runs get the same segments.
+fn placed(mut run: Run, i: usize, chunk: &Chunk, progress: &Progress) -> Run {
+    run.segments = chunk_segments(chunk, std::mem::take(&mut run.segments));
+    progress.chunk_done(i, pieces(&run.segments));
+    run
 }
 
 /// A chunk's segments on the recording's timeline, without what whisper
