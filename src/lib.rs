@@ -34,6 +34,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod heap;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

@@ -121,7 +121,12 @@ pub(super) async fn realtime(
         .protocols(["realtime"]);
     Ok(ws.on_upgrade(move |socket| async move {
         match permit {
-            Some(permit) => Session::new(st, socket, permit).run().await,
+            Some(permit) => {
+                Session::new(st, socket, permit).run().await;
+                // A session's audio and messages are freed now: hand the
+                // pages back (a burst of sessions must not keep its peak).
+                let _ = tokio::task::spawn_blocking(crate::heap::release_free).await;
+            }
             None => refuse(socket).await,
         }
     }))

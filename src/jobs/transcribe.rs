@@ -163,10 +163,7 @@ impl Windows<'_> {
         // A window's transient buffers (chunk audio, mel spectrograms) are
         // freed: hand the pages back so a long recording's peak stays that
         // of one window.
-        // SAFETY: malloc_trim only releases free heap memory.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        crate::heap::release_free();
         Ok(())
     }
 

@@ -435,11 +435,13 @@ async fn sessions_that_misbehave_leave_no_memory_behind() {
     let mut server = crate::common::process::serve(&data, port, &[("REALTIME_MAX_SESSIONS", "4")]);
     let client = reqwest::Client::new();
     crate::common::process::wait_up(&client, &base).await;
-    // A first round loads what sessions use (the VAD model, buffers).
-    futures_util::future::join_all((0..4).map(|_| abuse(&base))).await;
+    // A first storm loads what sessions use (the VAD model, buffers) and
+    // sets the allocator's arenas up for as many threads as a storm uses.
+    futures_util::future::join_all((0..100).map(|_| abuse(&base))).await;
     let pid = server.id();
     let baseline = crate::common::process::rss_of(pid);
-    // 100 at once (4 admitted, the rest refused), then again.
+    // 100 at once (4 admitted, the rest refused), twice more: what a
+    // session leaves behind would add up.
     for _ in 0..2 {
         futures_util::future::join_all((0..100).map(|_| abuse(&base))).await;
         let health = client.get(format!("{base}/health")).send().await.unwrap();
