@@ -389,6 +389,7 @@ fn add_link_search_path(dir: &std::path::Path) -> std::io::Result<()> {
 
 fn get_whisper_cpp_version(whisper_root: &std::path::Path) -> std::io::Result<Option<String>> {
     let cmake_lists = BufReader::new(File::open(whisper_root.join("CMakeLists.txt"))?);
+    let mut parts: [Option<String>; 3] = [None, None, None];
 
     for line in cmake_lists.lines() {
         let line = line?;
@@ -397,6 +398,17 @@ fn get_whisper_cpp_version(whisper_root: &std::path::Path) -> std::io::Result<Op
             let whisper_cpp_version = suffix.trim_end_matches(')');
             return Ok(Some(whisper_cpp_version.into()));
         }
+        // susurro: whisper.cpp 1.9 declares its version in three parts,
+        // `set(WHISPER_VERSION_MAJOR 1)` and so on.
+        for (i, part) in ["MAJOR", "MINOR", "PATCH"].iter().enumerate() {
+            let prefix = format!("set(WHISPER_VERSION_{part} ");
+            if let Some(n) = line.strip_prefix(&prefix) {
+                parts[i] = Some(n.trim_end_matches(')').to_string());
+            }
+        }
+    }
+    if let [Some(major), Some(minor), Some(patch)] = parts {
+        return Ok(Some(format!("{major}.{minor}.{patch}")));
     }
 
     Ok(None)
