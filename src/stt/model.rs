@@ -18,6 +18,9 @@ use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
 /// state holds megabytes of buffers; creating one per job fragments memory).
 pub struct Model {
     pub name: ModelName,
+    /// Loaded with flash attention (`WHISPER_FLASH_ATTN`): its encoder
+    /// windows must then be multiples of 256 frames (see `stt::window`).
+    pub flash_attn: bool,
     ctx: WhisperContext,
     multilingual: bool,
     states: Mutex<Vec<WhisperState>>,
@@ -317,6 +320,7 @@ impl Engine {
             })?;
         let model = Arc::new(Model {
             name: name.clone(),
+            flash_attn: self.flash_attn,
             multilingual: ctx.is_multilingual(),
             ctx,
             states: Mutex::new(Vec::new()),

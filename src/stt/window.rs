@@ -36,9 +36,13 @@ pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
 /// Encoder frames for speech cut by speech detection: the regions already
 /// carry padding, so a 32-frame margin rounded to 32 keeps the accuracy of
 /// the wider rule (measured with `scripts/bench-peer --long` and
-/// `scripts/eval-wer`, see BENCHMARKS.md) with less encoder work.
-pub fn chunk_audio_ctx(samples: usize) -> Option<i32> {
-    audio_ctx_with(samples, 32, 32)
+/// `scripts/eval-wer`, see BENCHMARKS.md) with less encoder work. With
+/// flash attention the window is rounded to 256: whisper.cpp's flash path
+/// attends over the window padded to 256 frames without a mask, so frames
+/// past the audio would be read as speech (measured: repetitions, and the
+/// chunks redone with the full window).
+pub fn chunk_audio_ctx(samples: usize, flash_attn: bool) -> Option<i32> {
+    audio_ctx_with(samples, 32, if flash_attn { 256 } else { 32 })
 }
 
 fn audio_ctx_with(samples: usize, margin: usize, round: usize) -> Option<i32> {
@@ -105,6 +109,15 @@ mod tests {
         assert_eq!(clip_audio_ctx(16_000 * 20), Some(1280));
         assert_eq!(clip_audio_ctx(16_000 * 26), None); // 1300 + 128 → 1536: full window
         assert_eq!(clip_audio_ctx(16_000 * 600), None);
+    }
+
+    #[test]
+    fn chunk_windows_are_multiples_of_256_frames_with_flash_attention() {
+        assert_eq!(chunk_audio_ctx(16_000 * 12, false), Some(640)); // 600 + 32
+        assert_eq!(chunk_audio_ctx(16_000 * 12, true), Some(768));
+        assert_eq!(chunk_audio_ctx(16_000 * 24, true), Some(1280)); // 1200 + 32 → 1280
+        assert_eq!(chunk_audio_ctx(16_000 * 25, true), None); // 1282 → 1536: full window
+        assert_eq!(chunk_audio_ctx(16_000 * 25, false), Some(1312));
     }
 
     #[test]
