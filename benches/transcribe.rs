@@ -86,6 +86,7 @@ fn bench(c: &mut Criterion) {
                     ..Default::default()
                 },
                 parallel: None,
+                cores: None,
             };
             g.bench_with_input(
                 BenchmarkId::new(name, format!("threads={threads}/{window:?}")),
@@ -145,6 +146,7 @@ fn chunked(c: &mut Criterion) {
                 trim_silence: false,
                 vad: VadSettings::default(),
                 parallel: Some(parallel),
+                cores: None,
             };
             g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
                 b.iter(|| {

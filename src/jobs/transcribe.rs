@@ -78,6 +78,7 @@ pub fn transcribe_file(
         trim_silence: settings.trim_silence,
         vad: settings.vad.clone(),
         parallel: None,
+        cores: Some(engine.cores()),
     };
     let mut windows = Windows {
         model: &model,

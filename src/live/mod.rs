@@ -331,6 +331,7 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttErr
             ..d.vad.clone()
         },
         parallel: Some(1),
+        cores: None,
     };
     let never = AtomicBool::new(false);
     let t = crate::stt::transcribe(&model, None, audio, &opts, &never, &Progress::default())?;

@@ -5,6 +5,7 @@
 //! layer above (`jobs/stt.rs`).
 
 pub mod chunk;
+pub mod cores;
 pub mod cpu;
 pub mod filter;
 pub mod format;
@@ -44,6 +45,11 @@ pub struct TranscribeOptions {
     /// Chunks transcribed at once (each with `threads / parallel` threads);
     /// `None`: one per thread.
     pub parallel: Option<usize>,
+    /// The process's core budget, shared with the other transcriptions:
+    /// chunks then run one per free core, one thread each (a recording
+    /// of one chunk takes `threads` cores). `None`: `threads` and
+    /// `parallel` alone decide.
+    pub cores: Option<std::sync::Arc<cores::Cores>>,
 }
 
 /// A timed piece of the transcript.

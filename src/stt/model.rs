@@ -103,6 +103,8 @@ pub struct Engine {
     active: std::sync::RwLock<ModelName>,
     max_loaded: usize,
     flash_attn: bool,
+    /// The cores every transcription through this engine shares.
+    cores: Arc<super::cores::Cores>,
     vad: Mutex<Option<(ModelName, Arc<SileroVad>)>>,
     /// The last model that failed to load, and why.
     load_error: Mutex<Option<(ModelName, String)>>,
@@ -126,6 +128,7 @@ impl Engine {
             active: std::sync::RwLock::new(active.clone()),
             max_loaded: max_loaded.max(1),
             flash_attn: false,
+            cores: Arc::new(super::cores::Cores::new(super::cpu::cores())),
             vad: Mutex::new(None),
             load_error: Mutex::new(None),
         }
@@ -169,6 +172,12 @@ impl Engine {
         tracing::info!(model = %name, "VAD model loaded");
         *cached = Some((name, vad.clone()));
         Ok(Some(vad))
+    }
+
+    /// The core budget the jobs' transcriptions share
+    /// ([`TranscribeOptions::cores`](super::TranscribeOptions::cores)).
+    pub fn cores(&self) -> Arc<super::cores::Cores> {
+        self.cores.clone()
     }
 
     /// Loads models with flash attention on or off (`WHISPER_FLASH_ATTN`).

@@ -143,8 +143,25 @@ fn speech_regions(
     })
 }
 
-/// Transcribes every chunk, `min(threads, chunks)` at a time, each on its
-/// own whisper state with an equal share of the threads.
+/// Chunks at once and threads per chunk. With the core budget: one chunk
+/// per core, one thread each, each chunk waiting for a free core (a
+/// recording of one chunk takes `threads` cores); without it,
+/// `min(parallel or threads, chunks)` at a time sharing `threads`.
+fn split(opts: &TranscribeOptions, chunks: usize) -> (usize, usize) {
+    let threads = opts.threads.max(1);
+    let at_most = opts.parallel.unwrap_or(usize::MAX).max(1);
+    match &opts.cores {
+        Some(c) if chunks > 1 => (chunks.min(c.total()).min(at_most), 1),
+        Some(c) => (1, threads.min(c.total())),
+        None => {
+            let workers = at_most.min(threads).min(chunks).max(1);
+            (workers, (threads / workers).max(1))
+        }
+    }
+}
+
+/// Transcribes every chunk, as many at a time as [`split`] says, each on
+/// its own whisper state.
 fn run_chunks(
     model: &Model,
     samples: &[f32],
@@ -154,13 +171,7 @@ fn run_chunks(
     abort: &AtomicBool,
     progress: &Progress,
 ) -> Result<Vec<Run>, SttError> {
-    let workers = opts
-        .parallel
-        .unwrap_or(opts.threads)
-        .clamp(1, opts.threads.max(1))
-        .min(chunks.len())
-        .max(1);
-    let threads = (opts.threads.max(1) / workers).max(1);
+    let (workers, threads) = split(opts, chunks.len());
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Result<Run, SttError>>>> =
         chunks.iter().map(|_| Mutex::new(None)).collect();
@@ -173,6 +184,11 @@ fn run_chunks(
                     Err(e) => return abort_with(&results, &next, e),
                 };
                 while let Some(i) = take(&next, chunks.len(), abort) {
+                    // Held while whisper runs; `None` inside: aborted waiting.
+                    let _cores = match opts.cores.as_deref().map(|c| c.take(threads, abort)) {
+                        Some(None) => return,
+                        held => held.flatten(),
+                    };
                     let audio = chunks[i].samples(samples);
                     let percent = single.then(|| progress.percent_cell());
                     let run = run_chunk(

@@ -389,6 +389,7 @@ pub fn transcribe_with(
             ..Default::default()
         },
         parallel: None,
+        cores: None,
     };
     let (abort, progress) = (Default::default(), Default::default());
     let _one_at_a_time = whisper_lock();

@@ -1,0 +1,104 @@
+//! The machine's cores as a budget shared by every transcription in the
+//! process: a chunk holds one core while whisper runs on it, so that one
+//! job alone spreads its chunks over all the cores, and jobs running at
+//! once share them, never more whisper threads than cores (ggml's threads
+//! spin while they wait: oversubscribed, it runs 10–30× slower).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// How often a waiting chunk looks at its abort flag.
+const ABORT_CHECK: Duration = Duration::from_millis(50);
+
+/// A counting semaphore over the cores, for blocking threads.
+#[derive(Debug)]
+pub struct Cores {
+    total: usize,
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// Cores held; given back when dropped.
+#[derive(Debug)]
+pub struct Held<'a> {
+    cores: &'a Cores,
+    n: usize,
+}
+
+impl Cores {
+    /// A budget of `total` cores (at least one).
+    pub fn new(total: usize) -> Self {
+        let total = total.max(1);
+        Self {
+            total,
+            free: Mutex::new(total),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Cores in the budget.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Waits for `n` cores (at most all of them); `None` when `abort` is set
+    /// first. Blocking: call it from the transcription's own threads.
+    pub fn take(&self, n: usize, abort: &AtomicBool) -> Option<Held<'_>> {
+        let n = n.clamp(1, self.total);
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free < n {
+            if abort.load(Ordering::Relaxed) {
+                return None;
+            }
+            free = self
+                .freed
+                .wait_timeout(free, ABORT_CHECK)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *free -= n;
+        Some(Held { cores: self, n })
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut free = self.cores.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += self.n;
+        self.cores.freed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn never_more_held_than_the_budget_and_abort_ends_a_wait() {
+        let cores = Cores::new(2);
+        let never = AtomicBool::new(false);
+        let (busy, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        let _held = cores.take(1, &never).unwrap();
+                        let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+        let all = cores.take(5, &never).unwrap();
+        assert_eq!(all.n, 2, "at most the whole budget");
+        let abort = AtomicBool::new(true);
+        assert!(cores.take(1, &abort).is_none());
+        drop(all);
+        assert!(cores.take(2, &abort).is_some(), "free cores need no wait");
+    }
+}
