@@ -78,7 +78,10 @@ pub fn transcribe_file(
         trim_silence: settings.trim_silence,
         vad: settings.vad.clone(),
         parallel: None,
-        cores: Some(engine.cores()),
+        cores: Some(crate::stt::cores::Share {
+            cores: engine.cores(),
+            urgent: false,
+        }),
     };
     let mut windows = Windows {
         model: &model,

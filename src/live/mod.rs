@@ -331,6 +331,10 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttErr
             ..d.vad.clone()
         },
         parallel: Some(1),
+        // Outside the jobs' core budget. Taking cores from it (before the
+        // jobs) was tried: benches/realtime.rs could not tell it apart from
+        // run-to-run noise (2-session medians 1.10–1.41 s either way), and
+        // a session that opened alone would wait for every core.
         cores: None,
     };
     let never = AtomicBool::new(false);

@@ -143,16 +143,19 @@ fn speech_regions(
     })
 }
 
-/// Chunks at once and threads per chunk. With the core budget: one chunk
-/// per core, one thread each, each chunk waiting for a free core (a
-/// recording of one chunk takes `threads` cores); without it,
+/// Chunks at once and threads per chunk. With the core budget: up to one
+/// chunk per core of it (at most `parallel`), each with its share of
+/// `threads` (at least one), each waiting for its cores; without it,
 /// `min(parallel or threads, chunks)` at a time sharing `threads`.
 fn split(opts: &TranscribeOptions, chunks: usize) -> (usize, usize) {
     let threads = opts.threads.max(1);
     let at_most = opts.parallel.unwrap_or(usize::MAX).max(1);
     match &opts.cores {
-        Some(c) if chunks > 1 => (chunks.min(c.total()).min(at_most), 1),
-        Some(c) => (1, threads.min(c.total())),
+        Some(c) => {
+            let total = c.cores.total();
+            let workers = chunks.min(total).min(at_most).max(1);
+            (workers, (threads.min(total) / workers).max(1))
+        }
         None => {
             let workers = at_most.min(threads).min(chunks).max(1);
             (workers, (threads / workers).max(1))
@@ -185,7 +188,8 @@ fn run_chunks(
                 };
                 while let Some(i) = take(&next, chunks.len(), abort) {
                     // Held while whisper runs; `None` inside: aborted waiting.
-                    let _cores = match opts.cores.as_deref().map(|c| c.take(threads, abort)) {
+                    let share = opts.cores.as_ref();
+                    let _cores = match share.map(|c| c.cores.take(threads, c.urgent, abort)) {
                         Some(None) => return,
                         held => held.flatten(),
                     };
@@ -366,4 +370,45 @@ fn majority_language(spoken: &[(usize, Option<String>)]) -> Option<String> {
         }
     }
     by.into_iter().max_by_key(|(_, n)| *n).map(|(l, _)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stt::cores::{Cores, Share};
+    use std::sync::Arc;
+
+    fn opts(threads: usize, parallel: Option<usize>, cores: Option<usize>) -> TranscribeOptions {
+        TranscribeOptions {
+            language: crate::stt::Language::Auto,
+            prompt: None,
+            threads,
+            translate: false,
+            window: Window::Clip,
+            trim_silence: false,
+            vad: crate::stt::VadSettings::default(),
+            parallel,
+            cores: cores.map(|n| Share {
+                cores: Arc::new(Cores::new(n)),
+                urgent: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn chunks_spread_over_the_budget_and_a_single_chunk_keeps_its_threads() {
+        // A job with one thread of two cores: its chunks take both.
+        assert_eq!(split(&opts(1, None, Some(2)), 5), (2, 1));
+        assert_eq!(split(&opts(1, None, Some(2)), 1), (1, 1));
+        // One file with every core: two chunks at once, or one with both.
+        assert_eq!(split(&opts(2, None, Some(2)), 5), (2, 1));
+        assert_eq!(split(&opts(2, None, Some(2)), 1), (1, 2));
+        // Live dictation: one chunk at a time with its threads.
+        assert_eq!(split(&opts(2, Some(1), Some(2)), 3), (1, 2));
+        // Never more threads than the budget.
+        assert_eq!(split(&opts(8, None, Some(2)), 1), (1, 2));
+        // Without the budget: threads shared by the chunks at once.
+        assert_eq!(split(&opts(1, None, None), 5), (1, 1));
+        assert_eq!(split(&opts(4, Some(2), None), 5), (2, 2));
+    }
 }
