@@ -78,10 +78,7 @@ pub fn transcribe_file(
         trim_silence: settings.trim_silence,
         vad: settings.vad.clone(),
         parallel: None,
-        cores: Some(crate::stt::cores::Share {
-            cores: engine.cores(),
-            urgent: false,
-        }),
+        cores: Some(engine.cores()),
     };
     let mut windows = Windows {
         model: &model,

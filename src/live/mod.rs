@@ -332,9 +332,9 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttErr
         },
         parallel: Some(1),
         // Outside the jobs' core budget. Taking cores from it (before the
-        // jobs) was tried: benches/realtime.rs could not tell it apart from
-        // run-to-run noise (2-session medians 1.10–1.41 s either way), and
-        // a session that opened alone would wait for every core.
+        // jobs' chunks) was tried: benches/realtime.rs could not tell it
+        // from run-to-run noise (2-session medians 1.10–1.41 s either way),
+        // and a session that opened alone would wait for every core.
         cores: None,
     };
     let never = AtomicBool::new(false);

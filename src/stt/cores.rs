@@ -5,34 +5,18 @@
 //! spin while they wait: oversubscribed, it runs 10–30× slower).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 /// How often a waiting chunk looks at its abort flag.
 const ABORT_CHECK: Duration = Duration::from_millis(50);
 
-/// A counting semaphore over the cores, for blocking threads. Urgent
-/// takers (live dictation, whose words someone is waiting for) go first:
-/// while one waits, no other taker gets a core.
+/// A counting semaphore over the cores, for blocking threads.
 #[derive(Debug)]
 pub struct Cores {
     total: usize,
-    state: Mutex<State>,
+    free: Mutex<usize>,
     freed: Condvar,
-}
-
-#[derive(Debug)]
-struct State {
-    free: usize,
-    urgent_waiting: usize,
-}
-
-/// A transcription's claim on the budget: which budget, and whether it goes
-/// before the others.
-#[derive(Debug, Clone)]
-pub struct Share {
-    pub cores: Arc<Cores>,
-    pub urgent: bool,
 }
 
 /// Cores held; given back when dropped.
@@ -48,10 +32,7 @@ impl Cores {
         let total = total.max(1);
         Self {
             total,
-            state: Mutex::new(State {
-                free: total,
-                urgent_waiting: 0,
-            }),
+            free: Mutex::new(total),
             freed: Condvar::new(),
         }
     }
@@ -62,36 +43,29 @@ impl Cores {
     }
 
     /// Waits for `n` cores (at most all of them); `None` when `abort` is set
-    /// first. `urgent`: before every taker that is not. Blocking: call it
-    /// from the transcription's own threads.
-    pub fn take(&self, n: usize, urgent: bool, abort: &AtomicBool) -> Option<Held<'_>> {
+    /// first. Blocking: call it from the transcription's own threads.
+    pub fn take(&self, n: usize, abort: &AtomicBool) -> Option<Held<'_>> {
         let n = n.clamp(1, self.total);
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.urgent_waiting += usize::from(urgent);
-        while st.free < n || (!urgent && st.urgent_waiting > 0) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free < n {
             if abort.load(Ordering::Relaxed) {
-                st.urgent_waiting -= usize::from(urgent);
-                self.freed.notify_all();
                 return None;
             }
-            st = self
+            free = self
                 .freed
-                .wait_timeout(st, ABORT_CHECK)
+                .wait_timeout(free, ABORT_CHECK)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        st.urgent_waiting -= usize::from(urgent);
-        st.free -= n;
-        // Others waiting behind an urgent taker may go now.
-        self.freed.notify_all();
+        *free -= n;
         Some(Held { cores: self, n })
     }
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        let mut st = self.cores.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.free += self.n;
+        let mut free = self.cores.free.lock().unwrap_or_else(|e| e.into_inner());
+        *free += self.n;
         self.cores.freed.notify_all();
     }
 }
@@ -110,7 +84,7 @@ mod tests {
             for _ in 0..6 {
                 s.spawn(|| {
                     for _ in 0..20 {
-                        let _held = cores.take(1, false, &never).unwrap();
+                        let _held = cores.take(1, &never).unwrap();
                         let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(now, Ordering::SeqCst);
                         std::thread::yield_now();
@@ -120,39 +94,11 @@ mod tests {
             }
         });
         assert_eq!(peak.load(Ordering::SeqCst), 2);
-        let all = cores.take(5, false, &never).unwrap();
+        let all = cores.take(5, &never).unwrap();
         assert_eq!(all.n, 2, "at most the whole budget");
         let abort = AtomicBool::new(true);
-        assert!(cores.take(1, false, &abort).is_none());
+        assert!(cores.take(1, &abort).is_none());
         drop(all);
-        assert!(
-            cores.take(2, false, &abort).is_some(),
-            "free cores need no wait"
-        );
-    }
-
-    #[test]
-    fn an_urgent_taker_goes_before_those_already_waiting() {
-        let cores = Cores::new(1);
-        let never = AtomicBool::new(false);
-        let order = Mutex::new(Vec::new());
-        let held = cores.take(1, false, &never).unwrap();
-        std::thread::scope(|s| {
-            // Waiting before the urgent taker comes, or not: either way
-            // it goes second.
-            s.spawn(|| {
-                let _c = cores.take(1, false, &never).unwrap();
-                order.lock().unwrap().push("normal");
-            });
-            s.spawn(|| {
-                let _c = cores.take(1, true, &never).unwrap();
-                order.lock().unwrap().push("urgent");
-            });
-            while cores.state.lock().unwrap().urgent_waiting == 0 {
-                std::thread::yield_now();
-            }
-            drop(held);
-        });
-        assert_eq!(*order.lock().unwrap(), ["urgent", "normal"]);
+        assert!(cores.take(2, &abort).is_some(), "free cores need no wait");
     }
 }

@@ -49,7 +49,7 @@ pub struct TranscribeOptions {
     /// chunks then run one per free core, one thread each (a recording
     /// of one chunk takes `threads` cores). `None`: `threads` and
     /// `parallel` alone decide.
-    pub cores: Option<cores::Share>,
+    pub cores: Option<std::sync::Arc<cores::Cores>>,
 }
 
 /// A timed piece of the transcript.

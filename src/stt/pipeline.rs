@@ -152,7 +152,7 @@ fn split(opts: &TranscribeOptions, chunks: usize) -> (usize, usize) {
     let at_most = opts.parallel.unwrap_or(usize::MAX).max(1);
     match &opts.cores {
         Some(c) => {
-            let total = c.cores.total();
+            let total = c.total();
             let workers = chunks.min(total).min(at_most).max(1);
             (workers, (threads.min(total) / workers).max(1))
         }
@@ -188,8 +188,7 @@ fn run_chunks(
                 };
                 while let Some(i) = take(&next, chunks.len(), abort) {
                     // Held while whisper runs; `None` inside: aborted waiting.
-                    let share = opts.cores.as_ref();
-                    let _cores = match share.map(|c| c.cores.take(threads, c.urgent, abort)) {
+                    let _cores = match opts.cores.as_deref().map(|c| c.take(threads, abort)) {
                         Some(None) => return,
                         held => held.flatten(),
                     };
@@ -375,7 +374,7 @@ fn majority_language(spoken: &[(usize, Option<String>)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stt::cores::{Cores, Share};
+    use crate::stt::cores::Cores;
     use std::sync::Arc;
 
     fn opts(threads: usize, parallel: Option<usize>, cores: Option<usize>) -> TranscribeOptions {
@@ -388,10 +387,7 @@ mod tests {
             trim_silence: false,
             vad: crate::stt::VadSettings::default(),
             parallel,
-            cores: cores.map(|n| Share {
-                cores: Arc::new(Cores::new(n)),
-                urgent: false,
-            }),
+            cores: cores.map(|n| Arc::new(Cores::new(n))),
         }
     }
 
