@@ -47,7 +47,30 @@ async fn two_nodes_one_killed_mid_transcription_transcribe_every_upload_exactly_
             ("JOB_LEASE_SECONDS", "2"),
         ])
         .collect();
-    let mut node_a = process::serve(&data_a, port_a, &env);
+    // Node A's media child takes a second before it decodes, so that a job
+    // seen running on A is still running when A is killed (a jfk job can
+    // otherwise finish between the look and the kill: nothing to rescue).
+    let slow_child = data_a.join("slow-child.sh");
+    std::fs::write(
+        &slow_child,
+        format!(
+            "#!/bin/sh\nsleep 1\nexec {} \"$@\"\n",
+            env!("CARGO_BIN_EXE_susurro")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &slow_child,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let slow = slow_child.display().to_string();
+    let env_a: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .chain([("MEDIA_CHILD_EXE", slow.as_str())])
+        .collect();
+    let mut node_a = process::serve(&data_a, port_a, &env_a);
     let mut node_b = process::serve(&data_b, port_b, &env);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
