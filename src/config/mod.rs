@@ -369,9 +369,7 @@ impl WorkerSettings {
 
 /// Cores this process may use (at most 8: whisper gains little beyond).
 pub fn available_cores() -> usize {
-    std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(8)
+    crate::stt::cpu::cores()
 }
 
 /// The settings alone, as a command line (for [`Settings::from_lookup`]).

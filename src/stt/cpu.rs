@@ -16,15 +16,18 @@ const EXTENSIONS: [(&str, &str); 8] = [
     ("amx_int8", "AMX-INT8"),
 ];
 
-/// The cores this process may run on.
+/// Cores this process may use (at most 8: whisper gains little beyond):
+/// the jobs' default threads and their core budget.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8)
 }
 
 /// This machine's CPU, e.g. `AMD EPYC (family 25, model 17), 2 cores:
 /// FMA, F16C, AVX2, AVX-512, AVX-512 VNNI, AVX-512 BF16; no AMX`.
 pub fn describe() -> String {
-    let cores = cores();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match std::fs::read_to_string("/proc/cpuinfo") {
         Ok(info) => describe_cpuinfo(&info, cores),
         Err(_) => format!("unknown CPU, {cores} cores"),
