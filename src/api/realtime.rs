@@ -46,6 +46,8 @@ pub struct Live {
     pub vad: crate::stt::VadSettings,
     /// `TRANSCRIPT_TTL_DAYS`, for saved sessions.
     pub ttl: Duration,
+    /// The cores the sessions' decodes share (`live::Decoding::cores`).
+    pub cores: Arc<crate::stt::cores::Cores>,
 }
 
 impl Live {
@@ -58,10 +60,13 @@ impl Live {
             idle: settings.realtime.idle,
             vad: settings.transcribe.vad.clone(),
             ttl: settings.retention.transcript_ttl,
+            cores: Arc::new(crate::stt::cores::Cores::new(
+                crate::config::available_cores(),
+            )),
         }
     }
 
-    /// Whisper threads for one decode: the cores shared by the open
+    /// Whisper threads for one partial decode: the cores shared by the open
     /// sessions (more threads than cores in all is many times slower:
     /// ggml's threads spin while they wait).
     fn threads(&self) -> usize {
@@ -164,6 +169,8 @@ struct Open {
 struct Analysed {
     generation: u64,
     step: Result<Step, crate::stt::SttError>,
+    /// The session's Silero stream, given back.
+    hearing: Option<live::Hearing>,
 }
 
 /// A step of analysis running on a blocking thread.
@@ -202,6 +209,7 @@ impl Session {
             prompt: None,
             turn: Some(TurnDetection::default()),
             threads: 1,
+            cores: st.live.cores.clone(),
             vad: st.live.vad.clone(),
         };
         Self {
@@ -309,6 +317,7 @@ async fn next_step(a: &mut Option<Analysis>) -> Analysed {
     r.unwrap_or_else(|e| Analysed {
         generation: u64::MAX,
         step: Err(crate::stt::SttError::Inference(e.to_string())),
+        hearing: None,
     })
 }
 
@@ -494,18 +503,24 @@ impl Session {
             return;
         }
         let commit = std::mem::take(&mut self.commit);
-        let audio = self.dict.snapshot();
+        let mut snap = self.dict.snapshot();
         let open = self.open.as_ref().map(|o| o.utterance.clone());
         let mut d = self.decoding.clone();
         d.threads = self.st.live.threads();
         let (engine, generation) = (self.st.engine.clone(), self.generation);
-        self.analysis = Some(tokio::task::spawn_blocking(move || Analysed {
-            generation,
-            step: live::analyse(&engine, &d, &audio, open.as_ref(), commit),
+        self.analysis = Some(tokio::task::spawn_blocking(move || {
+            let step = live::analyse(&engine, &d, &mut snap, open.as_ref(), commit);
+            Analysed {
+                generation,
+                step,
+                hearing: snap.hearing,
+            }
         }));
     }
 
     async fn on_step(&mut self, a: Analysed) -> Result<(), ()> {
+        self.dict
+            .restore(a.hearing, a.generation == self.generation);
         if a.generation != self.generation {
             return Ok(()); // computed before a clear
         }
@@ -586,6 +601,9 @@ impl Session {
             text: text.trim().to_string(),
         });
         self.dict.drop_to(range.end);
+        // What follows may hold the next utterance already (a step that
+        // ran late): it is looked at again even if no audio comes.
+        self.dict.reanalyse();
         let item = open.item.clone();
         if self.decoding.turn.is_some() {
             self.send(json!({ "type": "input_audio_buffer.speech_stopped",

@@ -1,16 +1,22 @@
 //! Live dictation: audio that arrives while someone speaks, cut into
-//! utterances by the same speech detection the jobs use (Silero VAD, or the
-//! energy finder when no Silero model is installed), each utterance decoded
-//! again as it grows (partial text) and once more when the speaker pauses
-//! (final text). [`Dictation`] holds a session's audio; [`analyse`] is one
-//! blocking step over a snapshot of it. The WebSocket protocol around this
+//! utterances by the same speech detection the jobs use (Silero VAD, each
+//! session with its own stream state, [`Hearing`]; or the energy finder when
+//! no Silero model is installed), each utterance decoded again as it grows
+//! (partial text), once more as soon as the speaker is quiet for a moment,
+//! and that text final when the pause is long enough. [`Dictation`] holds a
+//! session's audio; [`analyse`] is one blocking step over a snapshot of it.
+//! Decodes share the cores through one budget of the live sessions. The WebSocket protocol around this
 //! is `api::realtime`; a saved session becomes an event through
 //! [`save::save`].
 
+mod hearing;
 pub mod save;
+
+pub use hearing::Hearing;
 
 use crate::models::name::ModelName;
 use crate::progress::Progress;
+use crate::stt::cores::Cores;
 use crate::stt::{Engine, Language, SttError, TranscribeOptions, VadMode, VadSettings, Window};
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
@@ -28,7 +34,7 @@ const PARTIAL_EVERY_MS: usize = 1_000;
 /// pause reaches `silence_duration_ms` and no speech came back, that text
 /// is the utterance's, and `completed` follows without another decode.
 const SPECULATE_AFTER_MS: usize = TAIL_PAD_MS;
-/// Speech detection looks at this much more than the pause it waits for.
+/// The energy finder looks at this much more than the pause it waits for.
 const VAD_LOOKBACK_MS: usize = 1_500;
 /// Audio kept after the last speech of an utterance.
 const TAIL_PAD_MS: usize = 200;
@@ -64,7 +70,12 @@ pub struct Decoding {
     pub prompt: Option<String>,
     /// `None`: utterances end only when the client commits.
     pub turn: Option<TurnDetection>,
+    /// Threads of a partial decode: the session's share of the cores.
     pub threads: usize,
+    /// The cores every live session's decodes share: a decode holds the
+    /// cores it runs on, a final one as many as are free (the speaker
+    /// waits for it), a partial one at most `threads`.
+    pub cores: Arc<Cores>,
     /// The service's speech detection (which Silero model, or none).
     pub vad: VadSettings,
 }
@@ -81,6 +92,18 @@ pub struct Dictation {
     analysed: usize,
     /// The whole session, when kept.
     kept: Option<Vec<i16>>,
+    /// Silero's stream over the session (while no step has it).
+    hearing: Option<Hearing>,
+}
+
+/// The pending audio as one analysis step sees it, with the session's
+/// Silero stream (the step hears the new audio with it and gives it back).
+#[derive(Debug)]
+pub struct Snapshot {
+    pub audio: Vec<f32>,
+    /// The session sample `audio` starts at.
+    pub at: usize,
+    pub hearing: Option<Hearing>,
 }
 
 /// The open utterance as the steps so far left it (indexes into the
@@ -139,10 +162,26 @@ impl Dictation {
         (self.pending.len() - self.analysed) * 1000 / RATE
     }
 
-    /// The pending audio to analyse, marked as analysed.
-    pub fn snapshot(&mut self) -> Vec<f32> {
+    /// The pending audio to analyse, marked as analysed, with the Silero
+    /// stream (until [`Dictation::restore`]).
+    pub fn snapshot(&mut self) -> Snapshot {
         self.analysed = self.pending.len();
-        self.pending.clone()
+        Snapshot {
+            audio: self.pending.clone(),
+            at: self.pending_at,
+            hearing: self.hearing.take(),
+        }
+    }
+
+    /// Takes back a step's Silero stream; `current` false: the step ran
+    /// before a `clear`, so what it heard is gone.
+    pub fn restore(&mut self, hearing: Option<Hearing>, current: bool) {
+        if let Some(mut h) = hearing {
+            if !current {
+                h.reset(self.pending_at);
+            }
+            self.hearing = Some(h);
+        }
     }
 
     /// Forgets `pending[..n]` (silence, or a finished utterance).
@@ -151,12 +190,24 @@ impl Dictation {
         self.pending.drain(..n);
         self.pending_at += n;
         self.analysed = self.analysed.saturating_sub(n);
+        if let Some(h) = &mut self.hearing {
+            h.forget_before(self.pending_at);
+        }
+    }
+
+    /// Has the next step look at all the pending audio again (an utterance
+    /// ended where the step found more speech after it).
+    pub fn reanalyse(&mut self) {
+        self.analysed = 0;
     }
 
     /// Forgets all pending audio (`input_audio_buffer.clear`).
     pub fn clear(&mut self) {
         let n = self.pending.len();
         self.drop_to(n);
+        if let Some(h) = &mut self.hearing {
+            h.reset(self.pending_at);
+        }
     }
 
     /// `pending[i]` as ms into the session.
@@ -180,87 +231,116 @@ fn ms(n: usize) -> usize {
     n * RATE / 1000
 }
 
-/// One step over `audio` (a snapshot of the pending audio): where its
-/// speech is and, when due, its text. `open` is the utterance being
-/// spoken, if any; `commit` ends it now.
+/// One step over `snap` (of the pending audio): where its speech is and,
+/// when due, its text. `open` is the utterance being spoken, if any;
+/// `commit` ends it now.
 pub fn analyse(
     engine: &Engine,
     d: &Decoding,
-    audio: &[f32],
+    snap: &mut Snapshot,
     open: Option<&OpenUtterance>,
     commit: bool,
 ) -> Result<Step, SttError> {
     let (silence, pad) = d.turn.as_ref().map_or((0, 0), |t| {
         (t.silence_duration_ms as usize, t.prefix_padding_ms as usize)
     });
-    let regions = speech_regions(engine, d, audio, open, commit)?;
-    let (first, last) = match (regions.first(), regions.last(), open) {
-        (Some(f), Some(l), _) => (f.clone(), l.clone()),
-        // The open utterance's speech is no longer found: it has ended.
-        (None, _, Some(o)) => {
-            let end = audio.len().saturating_sub(ms(silence)).max(o.start);
-            (o.start..o.start, o.start..end)
-        }
-        // No speech yet: keep the prefix and enough audio for the VAD to
-        // judge the next step with context (a few hundred ms at a time
-        // loses quiet speech: seen with FLEURS clips peaking at -45 dBFS).
-        _ => {
-            return Ok(Step::Silence {
-                drop_to: audio.len().saturating_sub(ms(pad.max(VAD_LOOKBACK_MS))),
-            })
-        }
+    let regions = speech_regions(engine, d, snap, open, commit)?;
+    let audio = &snap.audio[..];
+    let Some((speech, later)) = utterance(&regions, open, audio.len(), silence) else {
+        // No speech yet: keep the prefix and, for the energy finder, enough
+        // audio to judge the next step with context (a few hundred ms at a
+        // time lost quiet speech: FLEURS clips peaking at -45 dBFS).
+        return Ok(Step::Silence {
+            drop_to: audio.len().saturating_sub(ms(pad.max(VAD_LOOKBACK_MS))),
+        });
     };
-    let start = open.map_or(first.start.saturating_sub(ms(pad)), |o| o.start);
-    let spoken = (last.end + ms(TAIL_PAD_MS)).min(audio.len());
+    let start = open.map_or(speech.start.saturating_sub(ms(pad)), |o| o.start);
+    let spoken = (speech.end + ms(TAIL_PAD_MS)).min(audio.len());
     let too_long = audio.len() - start >= MAX_UTTERANCE_SECONDS * RATE;
     if commit || too_long {
         let end = if commit { audio.len() } else { spoken };
-        let text = decode(engine, d, &audio[start..end])?;
+        let text = decode(engine, d, &audio[start..end], true)?;
         return Ok(Step::Ended {
             range: start..end,
             text,
         });
     }
     let decoded = open.and_then(|o| o.decoded.as_ref());
-    let covered = decoded.is_some_and(|p| p.to >= spoken);
-    if audio.len() - last.end >= ms(silence) {
+    // A decode that reached half the tail pad past the speech covers it
+    // (each step's VAD may place the end a window later).
+    let covered = decoded.is_some_and(|p| p.to + ms(TAIL_PAD_MS / 2) >= spoken);
+    if later || audio.len() - speech.end >= ms(silence) {
         let text = match decoded {
             Some(p) if covered => p.text.clone(),
-            _ => decode(engine, d, &audio[start..spoken])?,
+            _ => decode(engine, d, &audio[start..spoken], true)?,
         };
         return Ok(Step::Ended {
             range: start..spoken,
             text,
         });
     }
-    let quiet = audio.len() - last.end >= ms(SPECULATE_AFTER_MS);
+    let quiet = audio.len() - speech.end >= ms(SPECULATE_AFTER_MS);
     let partial = match open {
-        Some(_) if quiet && !covered => Some(timed(engine, d, audio, start, spoken)?),
+        Some(_) if quiet && !covered => Some(timed(engine, d, audio, start..spoken, true)?),
         Some(_) => partial_due(decoded, start, audio.len())
-            .map(|to| timed(engine, d, audio, start, to))
+            .map(|to| timed(engine, d, audio, start..to, false))
             .transpose()?,
         None => None,
     };
     Ok(Step::Speaking { start, partial })
 }
 
-/// Where speech is: with turn detection, by the VAD over the new audio (for
+/// The speech of the utterance a step is about (the first region), and
+/// whether more speech follows it: regions are apart by at least the pause
+/// that ends a turn, so a second one means the first has ended (a step
+/// that ran late may see a whole pause and more speech). `None`: no speech.
+fn utterance(
+    regions: &[Range<usize>],
+    open: Option<&OpenUtterance>,
+    len: usize,
+    silence_ms: usize,
+) -> Option<(Range<usize>, bool)> {
+    match (regions.first(), open) {
+        (Some(f), _) => Some((f.clone(), regions.len() > 1)),
+        // The open utterance's speech is no longer found: it has ended.
+        (None, Some(o)) => {
+            let end = len.saturating_sub(ms(silence_ms)).max(o.start);
+            Some((o.start..end, false))
+        }
+        (None, None) => None,
+    }
+}
+
+/// Where speech is: with turn detection, by the session's Silero stream
+/// (or, without a Silero model, the energy finder over the new audio: for
 /// an open utterance, only the pause it waits for plus some); when the
 /// client commits or detects turns itself, all of it.
 fn speech_regions(
     engine: &Engine,
     d: &Decoding,
-    audio: &[f32],
+    snap: &mut Snapshot,
     open: Option<&OpenUtterance>,
     commit: bool,
 ) -> Result<Vec<Range<usize>>, SttError> {
+    let audio = &snap.audio[..];
     let turn = match &d.turn {
         Some(turn) if !commit => turn,
         _ => return Ok(std::iter::once(0..audio.len()).collect()),
     };
+    if snap.hearing.is_none() {
+        if let Some(v) = engine.vad(d.vad.model.as_ref())? {
+            snap.hearing = Some(Hearing::new(v.stream()?, snap.at));
+        }
+    }
+    if let Some(h) = &mut snap.hearing {
+        h.hear(audio, snap.at)?;
+        let from = open.map_or(0, |o| o.start);
+        let found = h.speech(snap.at, turn).into_iter();
+        return Ok(found.filter(|r| r.end > from).collect());
+    }
     let look = ms(turn.silence_duration_ms as usize + VAD_LOOKBACK_MS);
     let from = open.map_or(0, |o| o.start.max(audio.len().saturating_sub(look)));
-    Ok(speech(engine, d, turn, &audio[from..])?
+    Ok(speech(d, turn, &audio[from..])
         .into_iter()
         .map(|r| r.start + from..r.end + from)
         .collect())
@@ -276,16 +356,17 @@ fn partial_due(decoded: Option<&Partial>, start: usize, len: usize) -> Option<us
     (grown >= ms(every)).then_some(len)
 }
 
-/// The text of `audio[start..to]`, timed.
+/// The text of `audio[range]`, timed; `last` as for [`decode`].
 fn timed(
     engine: &Engine,
     d: &Decoding,
     audio: &[f32],
-    start: usize,
-    to: usize,
+    range: Range<usize>,
+    last: bool,
 ) -> Result<Partial, SttError> {
     let t = std::time::Instant::now();
-    let text = decode(engine, d, &audio[start..to])?;
+    let to = range.end;
+    let text = decode(engine, d, &audio[range], last)?;
     Ok(Partial {
         text,
         to,
@@ -293,13 +374,9 @@ fn timed(
     })
 }
 
-/// The speech regions of `audio` by the turn detection's threshold and pause.
-fn speech(
-    engine: &Engine,
-    d: &Decoding,
-    turn: &TurnDetection,
-    audio: &[f32],
-) -> Result<Vec<Range<usize>>, SttError> {
+/// The speech regions of `audio` by energy (no Silero model), with the turn
+/// detection's pause.
+fn speech(d: &Decoding, turn: &TurnDetection, audio: &[f32]) -> Vec<Range<usize>> {
     let s = VadSettings {
         mode: VadMode::On,
         threshold: turn.threshold,
@@ -307,22 +384,30 @@ fn speech(
         pad_ms: 0,
         ..d.vad.clone()
     };
-    match engine.vad(d.vad.model.as_ref())? {
-        Some(v) => v.speech(audio, &s, 1),
-        None => Ok(crate::stt::vad::energy_speech(audio, &s)),
-    }
+    crate::stt::vad::energy_speech(audio, &s)
 }
 
-/// The text of one utterance's audio.
-fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttError> {
+/// The text of one utterance's audio. `last`: the decode that may end the
+/// utterance (someone waits for it), run on every free core; otherwise a
+/// partial one, on at most the session's share.
+fn decode(engine: &Engine, d: &Decoding, audio: &[f32], last: bool) -> Result<String, SttError> {
     if audio.len() < RATE / 10 {
         return Ok(String::new());
     }
     let model: Arc<crate::stt::Model> = engine.model(&d.model)?;
+    let never = AtomicBool::new(false);
+    // Never more threads than the jobs leave free: ggml's threads wait for
+    // each other spinning, and on busy cores a two-thread decode took many
+    // times longer than a one-thread one (benches/realtime.rs, jobs row).
+    let jobs_left = engine.cores().free().max(1);
+    let want = if last { d.cores.total() } else { d.threads }.min(jobs_left);
+    let Some(held) = d.cores.take_up_to(want, &never) else {
+        return Err(SttError::Aborted);
+    };
     let opts = TranscribeOptions {
         language: d.language.clone(),
         prompt: d.prompt.clone(),
-        threads: d.threads.max(1),
+        threads: held.count(),
         translate: false,
         window: Window::Clip,
         trim_silence: false,
@@ -331,13 +416,13 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32]) -> Result<String, SttErr
             ..d.vad.clone()
         },
         parallel: Some(1),
-        // Outside the jobs' core budget. Taking cores from it (before the
-        // jobs' chunks) was tried: benches/realtime.rs could not tell it
-        // from run-to-run noise (2-session medians 1.10–1.41 s either way),
-        // and a session that opened alone would wait for every core.
+        // The cores held above, outside the jobs' budget. Taking them from
+        // the jobs' budget (before the jobs' chunks) was tried:
+        // benches/realtime.rs could not tell it from run-to-run noise
+        // (2-session medians 1.10–1.41 s either way), and a session that
+        // opened alone would wait for every core.
         cores: None,
     };
-    let never = AtomicBool::new(false);
     let t = crate::stt::transcribe(&model, None, audio, &opts, &never, &Progress::default())?;
     Ok(t.text)
 }
@@ -393,7 +478,7 @@ mod tests {
         let mut d = Dictation::default();
         assert!(d.push(&vec![0.0; RATE]));
         assert!(!d.push(&vec![0.0; MAX_PENDING_SECONDS * RATE]));
-        assert_eq!(d.snapshot().len(), RATE);
+        assert_eq!(d.snapshot().audio.len(), RATE);
         assert_eq!(d.unanalysed_ms(), 0);
         d.drop_to(RATE / 2);
         assert_eq!(d.session_ms(0), 500);

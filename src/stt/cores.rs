@@ -42,6 +42,11 @@ impl Cores {
         self.total
     }
 
+    /// Cores free at this moment (a glance: others may take them next).
+    pub fn free(&self) -> usize {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Waits for `n` cores (at most all of them); `None` when `abort` is set
     /// first. Blocking: call it from the transcription's own threads.
     pub fn take(&self, n: usize, abort: &AtomicBool) -> Option<Held<'_>> {
@@ -59,6 +64,25 @@ impl Cores {
         }
         *free -= n;
         Some(Held { cores: self, n })
+    }
+
+    /// Waits for one core, then takes up to `max` of those free (at least
+    /// one): for work that should start now with what it can get rather
+    /// than wait for more. `None` when `abort` is set first.
+    pub fn take_up_to(&self, max: usize, abort: &AtomicBool) -> Option<Held<'_>> {
+        let mut held = self.take(1, abort)?;
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let more = (*free).min(max.clamp(1, self.total) - 1);
+        *free -= more;
+        held.n += more;
+        Some(held)
+    }
+}
+
+impl Held<'_> {
+    /// Cores held.
+    pub fn count(&self) -> usize {
+        self.n
     }
 }
 
@@ -100,5 +124,22 @@ mod tests {
         assert!(cores.take(1, &abort).is_none());
         drop(all);
         assert!(cores.take(2, &abort).is_some(), "free cores need no wait");
+    }
+
+    #[test]
+    fn take_up_to_starts_with_what_is_free() {
+        let cores = Cores::new(4);
+        let never = AtomicBool::new(false);
+        let three = cores.take(3, &never).unwrap();
+        let some = cores.take_up_to(4, &never).unwrap();
+        assert_eq!(some.count(), 1, "only one was free");
+        assert_eq!(cores.free(), 0);
+        drop((three, some));
+        let one = cores.take_up_to(1, &never).unwrap();
+        assert_eq!(one.count(), 1, "never more than asked");
+        assert_eq!(cores.take_up_to(9, &never).unwrap().count(), 3);
+        let abort = AtomicBool::new(true);
+        let _rest = cores.take(3, &never).unwrap();
+        assert!(cores.take_up_to(2, &abort).is_none(), "none free: waits");
     }
 }

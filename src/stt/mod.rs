@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod filter;
 pub mod format;
 mod language;
+pub mod listen;
 mod model;
 mod pipeline;
 pub mod prompt;

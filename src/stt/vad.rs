@@ -139,6 +139,11 @@ impl SileroVad {
         })
     }
 
+    /// A Silero state of its own that follows one stream of audio.
+    pub fn stream(&self) -> Result<super::listen::SileroStream, SttError> {
+        super::listen::SileroStream::open(&self.path)
+    }
+
     fn give_back(&self, ctx: WhisperVadContext) {
         self.pool
             .lock()

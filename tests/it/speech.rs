@@ -2,7 +2,8 @@
 //! without speech (silence, noise, room tone, mains hum, synthetic music)
 //! give an empty transcript marked `no_speech`, in Spanish and with
 //! language detection; speech separated by a long pause comes back once
-//! each, on the right timeline; trailing silence adds nothing.
+//! each, on the right timeline; trailing silence adds nothing; live dictation's Silero stream, heard in
+//! pieces, matches one pass.
 
 use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
@@ -230,4 +231,45 @@ async fn long_recordings_report_chunks_and_openai_chunking_strategy_is_accepted(
         .unwrap();
     assert_eq!(r.status(), 400);
     app.stop().await;
+}
+
+/// Live dictation's Silero stream: audio heard 100 ms at a time gives the
+/// probabilities that one pass over the whole recording gives (the state
+/// carried between pieces), from a clean state (a new whisper.cpp VAD
+/// context's state is not zeroed: its first probabilities were noise).
+#[test]
+fn a_silero_stream_heard_in_pieces_matches_one_pass() {
+    use susurro::stt::listen::WINDOW;
+    let vad = susurro::stt::vad::SileroVad::load(&require_model("silero-v6.2.3")).unwrap();
+    let audio = susurro::audio::decode_file(&jfk_wav(), 600)
+        .unwrap()
+        .samples;
+    let whole = vad.stream().unwrap().hear(&audio).unwrap();
+    assert_eq!(whole.len(), audio.len() / WINDOW);
+    let mut stream = vad.stream().unwrap();
+    let mut pieces = Vec::new();
+    // 1600 samples a piece: windows straddle the pieces' edges.
+    let mut heard = 0;
+    for end in (1600..audio.len()).step_by(1600) {
+        let from = heard * WINDOW;
+        let new = stream.hear(&audio[from..end]).unwrap();
+        heard += new.len();
+        pieces.extend(new);
+    }
+    assert_eq!(
+        pieces[..],
+        whole[..pieces.len()],
+        "state carried across pieces"
+    );
+    // JFK opens with ~0.3 s of silence, then speaks.
+    let opening = whole[..5].iter().sum::<f32>() / 5.0;
+    assert!(opening < 0.15, "{:?}", &whole[..8]);
+    assert!(whole.iter().filter(|&&p| p > 0.9).count() > whole.len() / 2);
+    stream.reset();
+    assert_eq!(stream.hear(&audio[..WINDOW * 4]).unwrap(), whole[..4]);
+    let regions = susurro::stt::listen::regions(&whole, 0.5, 16_000 / 2, 4_000);
+    assert!(
+        regions.len() >= 2,
+        "JFK's long pauses split it: {regions:?}"
+    );
 }
