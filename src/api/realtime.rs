@@ -170,7 +170,7 @@ struct Analysed {
     generation: u64,
     step: Result<Step, crate::stt::SttError>,
     /// The session's Silero stream, given back.
-    hearing: Option<live::Hearing>,
+    ears: live::Ears,
 }
 
 /// A step of analysis running on a blocking thread.
@@ -317,7 +317,7 @@ async fn next_step(a: &mut Option<Analysis>) -> Analysed {
     r.unwrap_or_else(|e| Analysed {
         generation: u64::MAX,
         step: Err(crate::stt::SttError::Inference(e.to_string())),
-        hearing: None,
+        ears: Default::default(),
     })
 }
 
@@ -513,14 +513,13 @@ impl Session {
             Analysed {
                 generation,
                 step,
-                hearing: snap.hearing,
+                ears: snap.ears,
             }
         }));
     }
 
     async fn on_step(&mut self, a: Analysed) -> Result<(), ()> {
-        self.dict
-            .restore(a.hearing, a.generation == self.generation);
+        self.dict.restore(a.ears, a.generation == self.generation);
         if a.generation != self.generation {
             return Ok(()); // computed before a clear
         }

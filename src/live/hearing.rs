@@ -6,8 +6,36 @@
 
 use super::TurnDetection;
 use crate::stt::listen::{self, SileroStream, WINDOW};
-use crate::stt::SttError;
+use crate::stt::{Engine, SttError};
 use std::ops::Range;
+
+/// How a session hears: its Silero stream once opened; whether opening it
+/// failed (said once as an error; the energy finder hears from then on).
+#[derive(Debug, Default)]
+pub struct Ears {
+    pub hearing: Option<Hearing>,
+    failed: bool,
+}
+
+impl Ears {
+    /// The session's Silero stream, opened (to start at session sample
+    /// `at`) on first use; `None` without a Silero model, or after opening
+    /// it failed, which is an error the first time only.
+    pub fn open(
+        &mut self,
+        engine: &Engine,
+        d: &super::Decoding,
+        at: usize,
+    ) -> Result<Option<&mut Hearing>, SttError> {
+        if self.hearing.is_none() && !self.failed {
+            if let Some(v) = engine.vad(d.vad.model.as_ref())? {
+                let stream = v.stream().inspect_err(|_| self.failed = true)?;
+                self.hearing = Some(Hearing::new(stream, at));
+            }
+        }
+        Ok(self.hearing.as_mut())
+    }
+}
 
 /// Shortest speech region, as the jobs' speech detection has it.
 const MIN_SPEECH_MS: usize = 250;

@@ -12,7 +12,7 @@
 mod hearing;
 pub mod save;
 
-pub use hearing::Hearing;
+pub use hearing::{Ears, Hearing};
 
 use crate::models::name::ModelName;
 use crate::progress::Progress;
@@ -93,7 +93,7 @@ pub struct Dictation {
     /// The whole session, when kept.
     kept: Option<Vec<i16>>,
     /// Silero's stream over the session (while no step has it).
-    hearing: Option<Hearing>,
+    ears: Ears,
 }
 
 /// The pending audio as one analysis step sees it, with the session's
@@ -103,7 +103,7 @@ pub struct Snapshot {
     pub audio: Vec<f32>,
     /// The session sample `audio` starts at.
     pub at: usize,
-    pub hearing: Option<Hearing>,
+    pub ears: Ears,
 }
 
 /// The open utterance as the steps so far left it (indexes into the
@@ -169,19 +169,17 @@ impl Dictation {
         Snapshot {
             audio: self.pending.clone(),
             at: self.pending_at,
-            hearing: self.hearing.take(),
+            ears: std::mem::take(&mut self.ears),
         }
     }
 
     /// Takes back a step's Silero stream; `current` false: the step ran
     /// before a `clear`, so what it heard is gone.
-    pub fn restore(&mut self, hearing: Option<Hearing>, current: bool) {
-        if let Some(mut h) = hearing {
-            if !current {
-                h.reset(self.pending_at);
-            }
-            self.hearing = Some(h);
+    pub fn restore(&mut self, mut ears: Ears, current: bool) {
+        if let (Some(h), false) = (&mut ears.hearing, current) {
+            h.reset(self.pending_at);
         }
+        self.ears = ears;
     }
 
     /// Forgets `pending[..n]` (silence, or a finished utterance).
@@ -190,7 +188,7 @@ impl Dictation {
         self.pending.drain(..n);
         self.pending_at += n;
         self.analysed = self.analysed.saturating_sub(n);
-        if let Some(h) = &mut self.hearing {
+        if let Some(h) = &mut self.ears.hearing {
             h.forget_before(self.pending_at);
         }
     }
@@ -205,7 +203,7 @@ impl Dictation {
     pub fn clear(&mut self) {
         let n = self.pending.len();
         self.drop_to(n);
-        if let Some(h) = &mut self.hearing {
+        if let Some(h) = &mut self.ears.hearing {
             h.reset(self.pending_at);
         }
     }
@@ -327,12 +325,7 @@ fn speech_regions(
         Some(turn) if !commit => turn,
         _ => return Ok(std::iter::once(0..audio.len()).collect()),
     };
-    if snap.hearing.is_none() {
-        if let Some(v) = engine.vad(d.vad.model.as_ref())? {
-            snap.hearing = Some(Hearing::new(v.stream()?, snap.at));
-        }
-    }
-    if let Some(h) = &mut snap.hearing {
+    if let Some(h) = snap.ears.open(engine, d, snap.at)? {
         h.hear(audio, snap.at)?;
         let from = open.map_or(0, |o| o.start);
         let found = h.speech(snap.at, turn).into_iter();

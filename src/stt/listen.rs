@@ -30,7 +30,7 @@ impl std::fmt::Debug for SileroStream {
 
 impl SileroStream {
     /// A stream over the Silero model at `path`, which
-    /// [`SileroVad::load`](super::vad::SileroVad::load) has checked.
+    /// [`SileroVad::stream`](super::vad::SileroVad::stream) has just checked.
     pub(super) fn open(path: &str) -> Result<Self, SttError> {
         let failed = |reason: &str| SttError::ModelLoad {
             name: path.to_string(),

@@ -103,6 +103,15 @@ pub struct SileroVad {
     pool: Mutex<Vec<WhisperVadContext>>,
 }
 
+/// Checks a Silero model file before whisper.cpp reads it (a malformed
+/// one could abort the process).
+fn check(path: &Path) -> Result<(), SttError> {
+    crate::models::file::check_vad(path).map_err(|e| SttError::ModelLoad {
+        name: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// Recordings at least this long are scanned in parts, one per thread.
 const PARALLEL_FROM: usize = RATE * 60;
 
@@ -113,10 +122,7 @@ impl SileroVad {
             name: path.display().to_string(),
             reason: "the path is not UTF-8".into(),
         })?;
-        crate::models::file::check_vad(path).map_err(|e| SttError::ModelLoad {
-            name: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        check(path)?;
         let vad = Self {
             path: p.to_string(),
             pool: Mutex::new(Vec::new()),
@@ -130,6 +136,9 @@ impl SileroVad {
         if let Some(c) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(c);
         }
+        // A new context reads the file again: checked again (it may have
+        // been replaced since `load`).
+        check(Path::new(&self.path))?;
         let mut params = WhisperVadContextParams::new();
         params.set_n_threads(1);
         params.set_use_gpu(false);
@@ -139,8 +148,11 @@ impl SileroVad {
         })
     }
 
-    /// A Silero state of its own that follows one stream of audio.
+    /// A Silero state of its own that follows one stream of audio. The file
+    /// is read again, so it is checked again (it may have been replaced
+    /// since [`SileroVad::load`]).
     pub fn stream(&self) -> Result<super::listen::SileroStream, SttError> {
+        check(Path::new(&self.path))?;
         super::listen::SileroStream::open(&self.path)
     }
 

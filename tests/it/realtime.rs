@@ -515,3 +515,85 @@ async fn quiet_speech_at_real_time_is_not_lost() {
     assert!(wer(JFK, &said) < 0.2, "{said:?}");
     app.stop().await;
 }
+
+/// The Silero model replaced by a broken file while the service runs: a
+/// new session's speech detection opens the file again, checks it first,
+/// and answers one `error` event, then hears with the energy finder;
+/// whisper.cpp never reads the file, and the service goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vad_model_broken_while_running_gives_an_error_event_not_an_abort() {
+    require_model("tiny.en");
+    let (_tmp, data) = temp_data();
+    let models = data.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let vad = models.join("ggml-silero-v6.2.3.bin");
+    std::os::unix::fs::symlink(
+        models_dir().join("ggml-tiny.en.bin"),
+        models.join("ggml-tiny.en.bin"),
+    )
+    .unwrap();
+    std::fs::copy(require_model("silero-v6.2.3"), &vad).unwrap();
+    let m = models.display().to_string();
+    let app = TestApp::start(settings(&data, &[("WHISPER_MODELS_DIR", &m)])).await;
+    let health = health_watch(&app.base);
+    let pcm = pcm24(&jfk_wav());
+    // A first session hears speech: the Silero model is loaded and in use.
+    let mut first = connect(&app).await;
+    next_event(&mut first, Duration::from_secs(5))
+        .await
+        .unwrap();
+    for frame in pcm.chunks(4_800).take(30) {
+        send(&mut first, append(frame)).await;
+    }
+    let started = "input_audio_buffer.speech_started";
+    loop {
+        let ev = next_event(&mut first, Duration::from_secs(30))
+            .await
+            .expect("speech_started");
+        assert_ne!(ev["type"], "error", "{ev}");
+        if ev["type"] == started {
+            break;
+        }
+    }
+    // Replaced (as a rename would) by something that is not a model.
+    let broken = models.join("broken.tmp");
+    std::fs::write(&broken, b"not a Silero model at all").unwrap();
+    std::fs::rename(&broken, &vad).unwrap();
+    let mut second = connect(&app).await;
+    next_event(&mut second, Duration::from_secs(5))
+        .await
+        .unwrap();
+    for frame in pcm.chunks(4_800).take(10) {
+        send(&mut second, append(frame)).await;
+    }
+    let e = next_event(&mut second, Duration::from_secs(30))
+        .await
+        .expect("an error event");
+    assert_eq!(
+        (e["type"].as_str(), e["error"]["code"].as_str()),
+        (Some("error"), Some("transcription_failed")),
+        "{e}"
+    );
+    // The project's own check refused it (whisper.cpp's loader would say
+    // it could not load it).
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("silero") && message.contains("magic"),
+        "{e}"
+    );
+    // Said once: the session hears with the energy finder from then on.
+    for frame in pcm.chunks(4_800).skip(10).take(30) {
+        send(&mut second, append(frame)).await;
+    }
+    loop {
+        let ev = next_event(&mut second, Duration::from_secs(30))
+            .await
+            .expect("speech_started by the energy finder");
+        assert_ne!(ev["type"], "error", "{ev}");
+        if ev["type"] == started {
+            break;
+        }
+    }
+    assert!(health.stop().await > 0);
+    app.stop().await;
+}
