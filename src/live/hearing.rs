@@ -13,7 +13,7 @@ use std::ops::Range;
 /// failed (said once as an error; the energy finder hears from then on).
 #[derive(Debug, Default)]
 pub struct Ears {
-    pub hearing: Option<Hearing>,
+    pub(super) hearing: Option<Hearing>,
     failed: bool,
 }
 

@@ -5,9 +5,9 @@
 //! (partial text), once more as soon as the speaker is quiet for a moment,
 //! and that text final when the pause is long enough. [`Dictation`] holds a
 //! session's audio; [`analyse`] is one blocking step over a snapshot of it.
-//! Decodes share the cores through one budget of the live sessions. The WebSocket protocol around this
-//! is `api::realtime`; a saved session becomes an event through
-//! [`save::save`].
+//! Decodes share the cores through one budget of the live sessions. The
+//! WebSocket protocol around this is `api::realtime`; a saved session
+//! becomes an event through [`save::save`].
 
 mod hearing;
 pub mod save;
