@@ -516,6 +516,20 @@ async fn quiet_speech_at_real_time_is_not_lost() {
     app.stop().await;
 }
 
+/// Reads a session's events up to `speech_started`; an `error` event, or
+/// none for 30 s, fails the test.
+async fn speech_started_without_error(ws: &mut Ws) {
+    loop {
+        let ev = next_event(ws, Duration::from_secs(30))
+            .await
+            .expect("speech_started");
+        assert_ne!(ev["type"], "error", "{ev}");
+        if ev["type"] == "input_audio_buffer.speech_started" {
+            return;
+        }
+    }
+}
+
 /// The Silero model replaced by a broken file while the service runs: a
 /// new session's speech detection opens the file again, checks it first,
 /// and answers one `error` event, then hears with the energy finder;
@@ -545,16 +559,7 @@ async fn a_vad_model_broken_while_running_gives_an_error_event_not_an_abort() {
     for frame in pcm.chunks(4_800).take(30) {
         send(&mut first, append(frame)).await;
     }
-    let started = "input_audio_buffer.speech_started";
-    loop {
-        let ev = next_event(&mut first, Duration::from_secs(30))
-            .await
-            .expect("speech_started");
-        assert_ne!(ev["type"], "error", "{ev}");
-        if ev["type"] == started {
-            break;
-        }
-    }
+    speech_started_without_error(&mut first).await;
     // Replaced (as a rename would) by something that is not a model.
     let broken = models.join("broken.tmp");
     std::fs::write(&broken, b"not a Silero model at all").unwrap();
@@ -585,15 +590,7 @@ async fn a_vad_model_broken_while_running_gives_an_error_event_not_an_abort() {
     for frame in pcm.chunks(4_800).skip(10).take(30) {
         send(&mut second, append(frame)).await;
     }
-    loop {
-        let ev = next_event(&mut second, Duration::from_secs(30))
-            .await
-            .expect("speech_started by the energy finder");
-        assert_ne!(ev["type"], "error", "{ev}");
-        if ev["type"] == started {
-            break;
-        }
-    }
+    speech_started_without_error(&mut second).await;
     assert!(health.stop().await > 0);
     app.stop().await;
 }
