@@ -284,4 +284,15 @@ fn the_vendored_whisper_cpp_carries_its_patch() {
             "{file} not in the patch"
         );
     }
+    // Every workspace builds the vendored copy: the fuzz targets' own
+    // workspace once built the published one (an older whisper.cpp).
+    for manifest in ["Cargo.toml", "fuzz/Cargo.toml"] {
+        let text = std::fs::read_to_string(root().join(manifest)).unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("whisper-rs-sys = { path = ")
+                    && l.contains("vendor/whisper-rs-sys")),
+            "{manifest} does not patch whisper-rs-sys to vendor/whisper-rs-sys"
+        );
+    }
 }
