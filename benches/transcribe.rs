@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
                 },
                 parallel: None,
                 cores: None,
+                one_pass: false,
             };
             g.bench_with_input(
                 BenchmarkId::new(name, format!("threads={threads}/{window:?}")),
@@ -147,6 +148,7 @@ fn chunked(c: &mut Criterion) {
                 vad: VadSettings::default(),
                 parallel: Some(parallel),
                 cores: None,
+                one_pass: false,
             };
             g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
                 b.iter(|| {

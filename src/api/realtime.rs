@@ -60,9 +60,7 @@ impl Live {
             idle: settings.realtime.idle,
             vad: settings.transcribe.vad.clone(),
             ttl: settings.retention.transcript_ttl,
-            cores: Arc::new(crate::stt::cores::Cores::new(
-                crate::config::available_cores(),
-            )),
+            cores: crate::stt::cores::for_live(),
         }
     }
 

@@ -79,6 +79,7 @@ pub fn transcribe_file(
         vad: settings.vad.clone(),
         parallel: None,
         cores: Some(engine.cores()),
+        one_pass: false,
     };
     let mut windows = Windows {
         model: &model,

@@ -19,8 +19,9 @@ use crate::progress::Progress;
 use crate::stt::cores::Cores;
 use crate::stt::{Engine, Language, SttError, TranscribeOptions, VadMode, VadSettings, Window};
 use std::ops::Range;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Samples per second of everything in here.
 pub const RATE: usize = 16_000;
@@ -38,6 +39,12 @@ const SPECULATE_AFTER_MS: usize = TAIL_PAD_MS;
 const VAD_LOOKBACK_MS: usize = 1_500;
 /// Audio kept after the last speech of an utterance.
 const TAIL_PAD_MS: usize = 200;
+/// A live decode still running after this, plus
+/// `DECODE_LIMIT_PER_AUDIO_SECOND` for each second of its audio, is
+/// stopped (a machine loaded by other work; its one pass is bounded, but
+/// the speaker should not wait on it forever).
+const DECODE_LIMIT: Duration = Duration::from_secs(10);
+const DECODE_LIMIT_PER_AUDIO_SECOND: f64 = 2.0;
 /// Session audio kept for `save` (16-bit): half an hour.
 pub const SAVE_MAX_SECONDS: usize = 1_800;
 
@@ -255,22 +262,22 @@ pub fn analyse(
     let start = open.map_or(speech.start.saturating_sub(ms(pad)), |o| o.start);
     let spoken = (speech.end + ms(TAIL_PAD_MS)).min(audio.len());
     let too_long = audio.len() - start >= MAX_UTTERANCE_SECONDS * RATE;
+    let decoded = open.and_then(|o| o.decoded.as_ref());
     if commit || too_long {
         let end = if commit { audio.len() } else { spoken };
-        let text = decode(engine, d, &audio[start..end], true)?;
+        let text = final_text(engine, d, &audio[start..end], decoded)?;
         return Ok(Step::Ended {
             range: start..end,
             text,
         });
     }
-    let decoded = open.and_then(|o| o.decoded.as_ref());
     // A decode that reached half the tail pad past the speech covers it
     // (each step's VAD may place the end a window later).
     let covered = decoded.is_some_and(|p| p.to + ms(TAIL_PAD_MS / 2) >= spoken);
     if later || audio.len() - speech.end >= ms(silence) {
         let text = match decoded {
             Some(p) if covered => p.text.clone(),
-            _ => decode(engine, d, &audio[start..spoken], true)?,
+            _ => final_text(engine, d, &audio[start..spoken], decoded)?,
         };
         return Ok(Step::Ended {
             range: start..spoken,
@@ -279,11 +286,15 @@ pub fn analyse(
     }
     let quiet = audio.len() - speech.end >= ms(SPECULATE_AFTER_MS);
     let partial = match open {
-        Some(_) if quiet && !covered => Some(timed(engine, d, audio, start..spoken, true)?),
+        Some(_) if quiet && !covered => Some(timed(engine, d, audio, start..spoken, true)),
         Some(_) => partial_due(decoded, start, audio.len())
-            .map(|to| timed(engine, d, audio, start..to, false))
-            .transpose()?,
+            .map(|to| timed(engine, d, audio, start..to, false)),
         None => None,
+    };
+    // A partial decode past its deadline is skipped.
+    let partial = match partial.transpose() {
+        Err(SttError::Aborted) => None,
+        p => p?,
     };
     Ok(Step::Speaking { start, partial })
 }
@@ -349,6 +360,27 @@ fn partial_due(decoded: Option<&Partial>, start: usize, len: usize) -> Option<us
     (grown >= ms(every)).then_some(len)
 }
 
+/// The text that ends an utterance. A decode past its deadline ends it
+/// with the words decoded before, if any (decoding it again each step
+/// would load the machine that made it late even more).
+fn final_text(
+    engine: &Engine,
+    d: &Decoding,
+    audio: &[f32],
+    before: Option<&Partial>,
+) -> Result<String, SttError> {
+    match decode(engine, d, audio, true) {
+        Err(SttError::Aborted) => {
+            tracing::warn!(
+                seconds = audio.len() / RATE,
+                "live decode stopped at its deadline; the utterance keeps its partial text"
+            );
+            Ok(before.map(|p| p.text.clone()).unwrap_or_default())
+        }
+        r => r,
+    }
+}
+
 /// The text of `audio[range]`, timed; `last` as for [`decode`].
 fn timed(
     engine: &Engine,
@@ -388,13 +420,28 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32], last: bool) -> Result<St
         return Ok(String::new());
     }
     let model: Arc<crate::stt::Model> = engine.model(&d.model)?;
-    let never = AtomicBool::new(false);
+    let seconds = audio.len() as f64 / RATE as f64;
+    let limit = DECODE_LIMIT + Duration::from_secs_f64(DECODE_LIMIT_PER_AUDIO_SECOND * seconds);
+    within(limit, |abort| {
+        decode_with(engine, &model, d, audio, last, abort)
+    })
+}
+
+/// [`decode`] with `abort`: waits for cores, then one whisper pass.
+fn decode_with(
+    engine: &Engine,
+    model: &crate::stt::Model,
+    d: &Decoding,
+    audio: &[f32],
+    last: bool,
+    abort: &AtomicBool,
+) -> Result<String, SttError> {
     // Never more threads than the jobs leave free: ggml's threads wait for
     // each other spinning, and on busy cores a two-thread decode took many
     // times longer than a one-thread one (benches/realtime.rs, jobs row).
     let jobs_left = engine.cores().free().max(1);
     let want = if last { d.cores.total() } else { d.threads }.min(jobs_left);
-    let Some(held) = d.cores.take_up_to(want, &never) else {
+    let Some(held) = d.cores.take_up_to(want, abort) else {
         return Err(SttError::Aborted);
     };
     let opts = TranscribeOptions {
@@ -415,9 +462,36 @@ fn decode(engine: &Engine, d: &Decoding, audio: &[f32], last: bool) -> Result<St
         // (2-session medians 1.10–1.41 s either way), and a session that
         // opened alone would wait for every core.
         cores: None,
+        one_pass: true,
     };
-    let t = crate::stt::transcribe(&model, None, audio, &opts, &never, &Progress::default())?;
+    let t0 = std::time::Instant::now();
+    let t = crate::stt::transcribe(model, None, audio, &opts, abort, &Progress::default())?;
+    tracing::debug!(
+        last,
+        seconds = audio.len() as f64 / RATE as f64,
+        threads = held.count(),
+        took_ms = t0.elapsed().as_millis() as u64,
+        "live decode"
+    );
     Ok(t.text)
+}
+
+/// `f` with an abort flag that a watchdog thread sets once `limit` has
+/// passed (whisper looks at it between its steps).
+fn within<T>(limit: Duration, f: impl FnOnce(&AtomicBool) -> T) -> T {
+    let abort = AtomicBool::new(false);
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let abort = &abort;
+        s.spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
+                abort.store(true, Ordering::Relaxed);
+            }
+        });
+        let r = f(abort);
+        drop(done);
+        r
+    })
 }
 
 /// The words of `now` beyond those of `said`, when `said`'s words are its
@@ -464,6 +538,26 @@ mod tests {
             new_words("And so", "And so my.", true).as_deref(),
             Some(" my.")
         );
+    }
+
+    #[test]
+    fn work_past_its_limit_is_told_to_stop_and_work_in_time_is_not() {
+        let t = std::time::Instant::now();
+        let stopped = within(Duration::from_millis(50), |abort| {
+            while !abort.load(Ordering::Relaxed) {
+                assert!(t.elapsed() < Duration::from_secs(10), "never told to stop");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            "stopped"
+        });
+        assert_eq!(stopped, "stopped");
+        assert!(t.elapsed() >= Duration::from_millis(50));
+        // Work that ends in time returns at once, its flag never set.
+        let t = std::time::Instant::now();
+        let set = within(Duration::from_secs(30), |abort| {
+            abort.load(Ordering::Relaxed)
+        });
+        assert!(!set && t.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -5,8 +5,26 @@
 //! spin while they wait: oversubscribed, it runs 10–30× slower).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
+
+/// The process's budget for the jobs' chunks, shared by every engine in the
+/// process (tests run several services in one process: two engines each
+/// running multi-threaded whisper on the same cores spin against each
+/// other, and a live decode took over a minute).
+pub fn for_jobs() -> Arc<Cores> {
+    static JOBS: OnceLock<Arc<Cores>> = OnceLock::new();
+    JOBS.get_or_init(|| Arc::new(Cores::new(super::cpu::cores())))
+        .clone()
+}
+
+/// The process's budget for live dictation's decodes, shared by every
+/// service in the process (see [`for_jobs`]).
+pub fn for_live() -> Arc<Cores> {
+    static LIVE: OnceLock<Arc<Cores>> = OnceLock::new();
+    LIVE.get_or_init(|| Arc::new(Cores::new(super::cpu::cores())))
+        .clone()
+}
 
 /// How often a waiting chunk looks at its abort flag.
 const ABORT_CHECK: Duration = Duration::from_millis(50);

@@ -51,6 +51,12 @@ pub struct TranscribeOptions {
     /// of one chunk takes `threads` cores). `None`: `threads` and
     /// `parallel` alone decide.
     pub cores: Option<std::sync::Arc<cores::Cores>>,
+    /// One greedy pass and nothing more: no temperature fallback and no
+    /// redo with the full window when the output repeats itself. For
+    /// decodes someone waits for (live dictation), whose work must stay
+    /// bounded: on silence or noise whisper may loop to its token limit,
+    /// and each redo costs that again.
+    pub one_pass: bool,
 }
 
 /// A timed piece of the transcript.

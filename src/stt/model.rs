@@ -128,7 +128,7 @@ impl Engine {
             active: std::sync::RwLock::new(active.clone()),
             max_loaded: max_loaded.max(1),
             flash_attn: false,
-            cores: Arc::new(super::cores::Cores::new(super::cpu::cores())),
+            cores: super::cores::for_jobs(),
             vad: Mutex::new(None),
             load_error: Mutex::new(None),
         }

@@ -293,7 +293,7 @@ fn run_chunk(
     let run = run_whisper(
         model, state, audio, opts, threads, language, ctx, abort, percent,
     )?;
-    if ctx.is_some() && looks_repetitive(&run.text()) {
+    if !opts.one_pass && ctx.is_some() && looks_repetitive(&run.text()) {
         tracing::info!(model = %model.name, "repetitive output with a clip-sized window; redoing with the full window");
         return run_whisper(
             model, state, audio, opts, threads, language, None, abort, percent,
@@ -388,6 +388,7 @@ mod tests {
             vad: crate::stt::VadSettings::default(),
             parallel,
             cores: cores.map(|n| Arc::new(Cores::new(n))),
+            one_pass: false,
         }
     }
 

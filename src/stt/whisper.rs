@@ -71,6 +71,9 @@ pub fn run_whisper(
     params.set_audio_ctx(audio_ctx.unwrap_or(0));
     params.set_language(Some(language.unwrap_or("auto")));
     params.set_detect_language(false);
+    if opts.one_pass {
+        params.set_temperature_inc(0.0);
+    }
     if let Some(p) = opts.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
         params.set_initial_prompt(p);
     }

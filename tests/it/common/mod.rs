@@ -389,7 +389,10 @@ pub fn transcribe_with(
             ..Default::default()
         },
         parallel: None,
-        cores: None,
+        // The process's budget: the services other tests run in this
+        // process take their cores from it too.
+        cores: Some(susurro::stt::cores::for_jobs()),
+        one_pass: false,
     };
     let (abort, progress) = (Default::default(), Default::default());
     let _one_at_a_time = whisper_lock();
