@@ -9,9 +9,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The process's budget for the jobs' chunks, shared by every engine in the
-/// process (tests run several services in one process: two engines each
-/// running multi-threaded whisper on the same cores spin against each
-/// other, and a live decode took over a minute).
+/// process. Tests run several services in one process: with a budget per
+/// engine, two engines each ran multi-threaded whisper on the same cores,
+/// their threads spinning against each other (in CI a live session was
+/// silent for over a minute while another test's job ran).
 pub fn for_jobs() -> Arc<Cores> {
     static JOBS: OnceLock<Arc<Cores>> = OnceLock::new();
     JOBS.get_or_init(|| Arc::new(Cores::new(super::cpu::cores())))

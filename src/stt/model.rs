@@ -103,7 +103,8 @@ pub struct Engine {
     active: std::sync::RwLock<ModelName>,
     max_loaded: usize,
     flash_attn: bool,
-    /// The cores every transcription through this engine shares.
+    /// The cores every transcription in the process shares
+    /// ([`super::cores::for_jobs`]).
     cores: Arc<super::cores::Cores>,
     vad: Mutex<Option<(ModelName, Arc<SileroVad>)>>,
     /// The last model that failed to load, and why.
