@@ -440,7 +440,13 @@ fn decode_with(
     // each other spinning, and on busy cores a two-thread decode took many
     // times longer than a one-thread one (benches/realtime.rs, jobs row).
     let jobs_left = engine.cores().free().max(1);
-    let want = if last { d.cores.total() } else { d.threads }.min(jobs_left);
+    // Nor more than the machine has idle: other programs' threads count
+    // too (on a busy machine one thread is faster than two).
+    let ours = engine.cores().held() + d.cores.held();
+    let idle = crate::stt::cpu::idle_cpus(ours).map_or(usize::MAX, |n| n.max(1));
+    let want = if last { d.cores.total() } else { d.threads }
+        .min(jobs_left)
+        .min(idle);
     let Some(held) = d.cores.take_up_to(want, abort) else {
         return Err(SttError::Aborted);
     };

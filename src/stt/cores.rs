@@ -61,6 +61,11 @@ impl Cores {
         self.total
     }
 
+    /// Cores held at this moment (a glance).
+    pub fn held(&self) -> usize {
+        self.total - self.free()
+    }
+
     /// Cores free at this moment (a glance: others may take them next).
     pub fn free(&self) -> usize {
         *self.free.lock().unwrap_or_else(|e| e.into_inner())

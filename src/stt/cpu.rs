@@ -76,9 +76,85 @@ pub fn describe_cpuinfo(info: &str, cores: usize) -> String {
     out
 }
 
+/// The machine's CPUs that nothing runs on at this moment: the online
+/// CPUs less the runnable threads (`procs_running` of `/proc/stat`, the
+/// least of three reads 1 ms apart, so that a thread awake for a moment is
+/// not load) other than the caller and `ours` (threads this process runs
+/// whisper on, which its core budgets count already). `None` where
+/// `/proc/stat` cannot be read. Whisper's threads spin while they wait for
+/// each other: two of them on a machine busy with other work ran a live
+/// decode 2.6× slower than one (BENCHMARKS.md).
+pub fn idle_cpus(ours: usize) -> Option<usize> {
+    let mut least: Option<(usize, usize)> = None;
+    for i in 0..3 {
+        if i > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let (cpus, running) = parse_stat(&std::fs::read_to_string("/proc/stat").ok()?)?;
+        least = Some(least.map_or((cpus, running), |(c, r)| (c, r.min(running))));
+    }
+    let (cpus, running) = least?;
+    Some(idle(cpus, running, ours))
+}
+
+/// CPUs less the runnable threads that are neither the caller nor `ours`.
+fn idle(cpus: usize, running: usize, ours: usize) -> usize {
+    cpus.saturating_sub(running.saturating_sub(1 + ours))
+}
+
+/// The online CPUs (`cpuN` lines) and `procs_running` of a `/proc/stat`.
+fn parse_stat(stat: &str) -> Option<(usize, usize)> {
+    let cpus = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    let running = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("procs_running "))?
+        .trim()
+        .parse()
+        .ok()?;
+    (cpus > 0).then_some((cpus, running))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_cpus_and_the_runnable_threads() {
+        let stat = "cpu  10 0 5 100\ncpu0 5 0 2 50\ncpu1 5 0 3 50\nintr 1 2\nprocs_running 3\nprocs_blocked 0\n";
+        assert_eq!(parse_stat(stat), Some((2, 3)));
+        assert_eq!(parse_stat("cpu  1 2 3\nprocs_running 1\n"), None);
+        assert_eq!(parse_stat("cpu0 1\nprocs_running x\n"), None);
+    }
+
+    #[test]
+    fn threads_busy_elsewhere_leave_fewer_cpus_idle() {
+        let Some((cpus, _)) = parse_stat(&std::fs::read_to_string("/proc/stat").unwrap()) else {
+            panic!("/proc/stat has no CPUs");
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            // As many spinning threads as CPUs: none is idle.
+            for _ in 0..cpus {
+                s.spawn(|| {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let idle = idle_cpus(0);
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(idle, Some(0));
+        });
+        // The caller and this process's own whisper threads are not load.
+        assert_eq!(idle(2, 1, 0), 2);
+        assert_eq!(idle(2, 3, 2), 2);
+        assert_eq!(idle(2, 3, 1), 1);
+        assert_eq!(idle(2, 9, 0), 0);
+    }
 
     #[test]
     fn names_the_model_and_what_ggml_can_use() {
