@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     if args.len() >= 2 && args[..2] == susurro::audio::sandbox::CHILD_ARGS {
         return susurro::audio::sandbox::child_main(&args[2..]);
     }
+    susurro::heap::bound_arenas();
     susurro::telemetry::log_fatal_signals();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
