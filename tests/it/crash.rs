@@ -6,7 +6,7 @@ use crate::common::process::{self, event as status, free_port, wait_up};
 use crate::common::*;
 use std::time::{Duration, Instant};
 
-fn serve(data: &std::path::Path, port: u16) -> std::process::Child {
+fn serve(data: &std::path::Path, port: u16) -> process::Server {
     // A webhook nobody answers: extract jobs are enqueued (once per event) and wait.
     process::serve(
         data,

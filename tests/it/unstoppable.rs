@@ -683,7 +683,10 @@ async fn sample_floods_and_tiny_files_declaring_hours_are_answered_within_second
 }
 
 /// A `susurro serve` child on a free port with `env`; its base URL.
-async fn serve_process(data: &Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+async fn serve_process(
+    data: &Path,
+    env: &[(&str, &str)],
+) -> (crate::common::process::Server, String) {
     let port = crate::common::process::free_port();
     let child = crate::common::process::serve(data, port, env);
     let base = format!("http://127.0.0.1:{port}");

@@ -16,8 +16,32 @@ pub fn free_port() -> u16 {
 
 /// Starts `susurro serve` on `port` with its data in `data`: tiny.en, one
 /// job at a time with one thread, short leases; `env` adds or overrides.
-pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Child {
-    command(data, port, env).spawn().unwrap()
+pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+    Server(command(data, port, env).spawn().unwrap())
+}
+
+/// A served child that is killed when dropped: a test that fails midway
+/// leaves no server running (and loading the machine) behind it.
+pub struct Server(Child);
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The command [`serve`] runs (output discarded; callers may redirect it).
