@@ -524,6 +524,17 @@ async fn quiet_speech_at_real_time_is_not_lost() {
     app.stop().await;
 }
 
+/// A new session, its `created` event read, sent the first `frames`
+/// 100 ms frames of `pcm` at once.
+async fn open_sending(app: &TestApp, pcm: &[u8], frames: usize) -> Ws {
+    let mut ws = connect(app).await;
+    next_event(&mut ws, Duration::from_secs(5)).await.unwrap();
+    for frame in pcm.chunks(4_800).take(frames) {
+        send(&mut ws, append(frame)).await;
+    }
+    ws
+}
+
 /// Reads a session's events up to `speech_started`; an `error` event, or
 /// none for 30 s, fails the test.
 async fn speech_started_without_error(ws: &mut Ws) {
@@ -560,25 +571,13 @@ async fn a_vad_model_broken_while_running_gives_an_error_event_not_an_abort() {
     let health = health_watch(&app.base);
     let pcm = pcm24(&jfk_wav());
     // A first session hears speech: the Silero model is loaded and in use.
-    let mut first = connect(&app).await;
-    next_event(&mut first, Duration::from_secs(5))
-        .await
-        .unwrap();
-    for frame in pcm.chunks(4_800).take(30) {
-        send(&mut first, append(frame)).await;
-    }
+    let mut first = open_sending(&app, &pcm, 30).await;
     speech_started_without_error(&mut first).await;
     // Replaced (as a rename would) by something that is not a model.
     let broken = models.join("broken.tmp");
     std::fs::write(&broken, b"not a Silero model at all").unwrap();
     std::fs::rename(&broken, &vad).unwrap();
-    let mut second = connect(&app).await;
-    next_event(&mut second, Duration::from_secs(5))
-        .await
-        .unwrap();
-    for frame in pcm.chunks(4_800).take(10) {
-        send(&mut second, append(frame)).await;
-    }
+    let mut second = open_sending(&app, &pcm, 10).await;
     let e = next_event(&mut second, Duration::from_secs(30))
         .await
         .expect("an error event");
