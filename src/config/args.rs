@@ -149,8 +149,8 @@ pub struct SettingsArgs {
     /// Without VAD only: leave out leading/trailing digital silence.
     #[arg(id = "WHISPER_TRIM_SILENCE", long = "whisper-trim-silence", env = "WHISPER_TRIM_SILENCE", value_name = "WHISPER_TRIM_SILENCE", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub trim_silence: bool,
-    /// Flash attention in whisper.cpp (measured slower on CPU).
-    #[arg(id = "WHISPER_FLASH_ATTN", long = "whisper-flash-attn", env = "WHISPER_FLASH_ATTN", value_name = "WHISPER_FLASH_ATTN", default_value = "false", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
+    /// Flash attention in whisper.cpp's encoder (measured faster on CPU).
+    #[arg(id = "WHISPER_FLASH_ATTN", long = "whisper-flash-attn", env = "WHISPER_FLASH_ATTN", value_name = "WHISPER_FLASH_ATTN", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set, global = true)]
     pub flash_attn: bool,
     /// Models kept in memory (least recently used unloaded first).
     #[arg(id = "WHISPER_MAX_LOADED_MODELS", long = "whisper-max-loaded-models", env = "WHISPER_MAX_LOADED_MODELS", value_name = "WHISPER_MAX_LOADED_MODELS", default_value = "1", value_parser = clap::value_parser!(u64).range(1..=64), global = true)]

@@ -85,7 +85,8 @@ pub struct ModelSettings {
     pub catalog: Option<PathBuf>,
     /// `WHISPER_AUTO_DOWNLOAD`: a job whose catalog model is missing downloads it.
     pub auto_download: bool,
-    /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp (off: measured slower on CPU).
+    /// `WHISPER_FLASH_ATTN`: flash attention in whisper.cpp's encoder (on:
+    /// measured faster on CPU once unpadded, BENCHMARKS.md).
     pub flash_attn: bool,
     /// `WHISPER_MAX_LOADED_MODELS`: models kept in memory at once.
     pub max_loaded: usize,

@@ -18,9 +18,6 @@ use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
 /// state holds megabytes of buffers; creating one per job fragments memory).
 pub struct Model {
     pub name: ModelName,
-    /// Loaded with flash attention (`WHISPER_FLASH_ATTN`): its encoder
-    /// windows must then be multiples of 256 frames (see `stt::window`).
-    pub flash_attn: bool,
     ctx: WhisperContext,
     multilingual: bool,
     states: Mutex<Vec<WhisperState>>,
@@ -128,7 +125,7 @@ impl Engine {
             loads: AtomicU64::new(0),
             active: std::sync::RwLock::new(active.clone()),
             max_loaded: max_loaded.max(1),
-            flash_attn: false,
+            flash_attn: true,
             cores: super::cores::for_jobs(),
             vad: Mutex::new(None),
             load_error: Mutex::new(None),
@@ -330,7 +327,6 @@ impl Engine {
             })?;
         let model = Arc::new(Model {
             name: name.clone(),
-            flash_attn: self.flash_attn,
             multilingual: ctx.is_multilingual(),
             ctx,
             states: Mutex::new(Vec::new()),

@@ -288,7 +288,7 @@ fn run_chunk(
     let ctx = match (opts.window, whole && opts.vad.mode == VadMode::Off) {
         (Window::Full, _) => None,
         (Window::Clip, true) => clip_audio_ctx(audio.len()),
-        (Window::Clip, false) => chunk_audio_ctx(audio.len(), model.flash_attn),
+        (Window::Clip, false) => chunk_audio_ctx(audio.len()),
     };
     let run = run_whisper(
         model, state, audio, opts, threads, language, ctx, abort, percent,

@@ -36,13 +36,12 @@ pub fn clip_audio_ctx(samples: usize) -> Option<i32> {
 /// Encoder frames for speech cut by speech detection: the regions already
 /// carry padding, so a 32-frame margin rounded to 32 keeps the accuracy of
 /// the wider rule (measured with `scripts/bench-peer --long` and
-/// `scripts/eval-wer`, see BENCHMARKS.md) with less encoder work. With
-/// flash attention the window is rounded to 256: whisper.cpp's flash path
-/// attends over the window padded to 256 frames without a mask, so frames
-/// past the audio would be read as speech (measured: repetitions, and the
-/// chunks redone with the full window).
-pub fn chunk_audio_ctx(samples: usize, flash_attn: bool) -> Option<i32> {
-    audio_ctx_with(samples, 32, if flash_attn { 256 } else { 32 })
+/// `scripts/eval-wer`, see BENCHMARKS.md) with less encoder work. The same
+/// with flash attention: the vendored whisper.cpp attends over exactly the
+/// window on the CPU (upstream pads it to 256 frames without a mask, which
+/// read the frames past the audio as speech).
+pub fn chunk_audio_ctx(samples: usize) -> Option<i32> {
+    audio_ctx_with(samples, 32, 32)
 }
 
 fn audio_ctx_with(samples: usize, margin: usize, round: usize) -> Option<i32> {
@@ -112,12 +111,11 @@ mod tests {
     }
 
     #[test]
-    fn chunk_windows_are_multiples_of_256_frames_with_flash_attention() {
-        assert_eq!(chunk_audio_ctx(16_000 * 12, false), Some(640)); // 600 + 32
-        assert_eq!(chunk_audio_ctx(16_000 * 12, true), Some(768));
-        assert_eq!(chunk_audio_ctx(16_000 * 24, true), Some(1280)); // 1200 + 32 → 1280
-        assert_eq!(chunk_audio_ctx(16_000 * 25, true), None); // 1282 → 1536: full window
-        assert_eq!(chunk_audio_ctx(16_000 * 25, false), Some(1312));
+    fn chunk_windows_have_a_32_frame_margin() {
+        assert_eq!(chunk_audio_ctx(16_000 * 12), Some(640)); // 600 + 32
+        assert_eq!(chunk_audio_ctx(16_000 * 24), Some(1248)); // 1200 + 32 → 1248
+        assert_eq!(chunk_audio_ctx(16_000 * 25), Some(1312));
+        assert_eq!(chunk_audio_ctx(16_000 * 30), None); // 1532: full window
     }
 
     #[test]

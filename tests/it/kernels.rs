@@ -54,6 +54,22 @@ fn product(
     x: &[f32],
     w: &[f32],
 ) -> Option<Vec<f32>> {
+    product_with(cpu, buft, ty, k, n, x, w, false)
+}
+
+/// [`product`], on ggml's reference kernels when `reference` (susurro's
+/// decoder kernels step aside for them).
+#[allow(clippy::too_many_arguments)]
+fn product_with(
+    cpu: &Cpu,
+    buft: g::ggml_backend_buffer_type_t,
+    ty: g::ggml_type,
+    k: usize,
+    n: usize,
+    x: &[f32],
+    w: &[f32],
+    reference: bool,
+) -> Option<Vec<f32>> {
     let m = x.len() / k;
     let params = g::ggml_init_params {
         mem_size: 1 << 20,
@@ -87,10 +103,12 @@ fn product(
             let ga = g::ggml_gallocr_new(g::ggml_backend_get_default_buffer_type(cpu.backend));
             assert!(g::ggml_gallocr_alloc_graph(ga, gf));
             g::ggml_backend_tensor_set(xt, x.as_ptr() as *const c_void, 0, x.len() * 4);
+            g::ggml_backend_cpu_set_use_ref(cpu.backend, reference);
             assert_eq!(
                 g::ggml_backend_graph_compute(cpu.backend, gf),
                 g::ggml_status_GGML_STATUS_SUCCESS
             );
+            g::ggml_backend_cpu_set_use_ref(cpu.backend, false);
             let mut v = vec![0f32; n * m];
             g::ggml_backend_tensor_get(y, v.as_mut_ptr() as *mut c_void, 0, v.len() * 4);
             g::ggml_gallocr_free(ga);
@@ -100,6 +118,28 @@ fn product(
         g::ggml_backend_buffer_free(wbuf);
         g::ggml_free(wctx);
         out
+    }
+}
+
+/// Relative error of `got` against `want` (root of summed squares).
+fn relative_error(got: &[f32], want: &[f32]) -> f64 {
+    let err: f64 = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| ((a - b) as f64).powi(2))
+        .sum();
+    let norm: f64 = want.iter().map(|b| (*b as f64).powi(2)).sum();
+    (err / norm).sqrt()
+}
+
+/// A fixed pseudo-random fill (xorshift) in [-0.5, 0.5).
+fn xorshift() -> impl FnMut() -> f32 {
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     }
 }
 
@@ -118,14 +158,8 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
     let plain = unsafe { g::ggml_backend_cpu_buffer_type() };
     let names: Vec<&str> = cpu.extra.iter().map(|(n, _)| n.as_str()).collect();
     eprintln!("extra CPU buffer types here: {names:?}");
-    // A fixed pseudo-random fill (xorshift), weights small as in Whisper.
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rnd = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
+    // Weights small as in Whisper.
+    let mut rnd = xorshift();
     let types = [
         g::ggml_type_GGML_TYPE_Q8_0,
         g::ggml_type_GGML_TYPE_Q4_0,
@@ -151,13 +185,7 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
                     if bname == "AMX" {
                         on_amx.push((name(ty), k));
                     }
-                    let err: f64 = got
-                        .iter()
-                        .zip(&want)
-                        .map(|(a, b)| ((a - b) as f64).powi(2))
-                        .sum();
-                    let norm: f64 = want.iter().map(|b| (*b as f64).powi(2)).sum();
-                    let rel = (err / norm).sqrt();
+                    let rel = relative_error(&got, &want);
                     assert!(
                         rel < 1e-3,
                         "{} K={k} rows={m} on {bname}: relative error {rel:.2e}",
@@ -184,6 +212,43 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
         eprintln!(
             "this CPU has no AMX (or Linux refused it): only the other placements were checked"
         );
+    }
+    unsafe { g::ggml_backend_free(cpu.backend) };
+}
+
+/// susurro's decoder kernels (`vendor/whisper-rs-sys/SUSURRO.md`): 8-bit
+/// weights times one to eight columns (a decoder step), and f16 rows times
+/// one column (a step's attention, Whisper's 64-wide heads and window
+/// lengths that are not a multiple of 64), against ggml's own kernels.
+#[test]
+fn the_decoder_kernels_give_ggml_s_products() {
+    let cpu = cpu();
+    let plain = unsafe { g::ggml_backend_cpu_buffer_type() };
+    let mut rnd = xorshift();
+    let cases = [
+        (
+            g::ggml_type_GGML_TYPE_Q8_0,
+            &[512usize, 2048][..],
+            1..=8usize,
+        ),
+        (g::ggml_type_GGML_TYPE_F16, &[64, 416, 608, 1500], 1..=1),
+    ];
+    for (ty, ks, columns) in cases {
+        for &k in ks {
+            for m in columns.clone() {
+                let n = 67; // not a multiple of the threads or of any tile
+                let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
+                let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
+                let got = product_with(&cpu, plain, ty, k, n, &x, &w, false).expect("plain CPU");
+                let want = product_with(&cpu, plain, ty, k, n, &x, &w, true).expect("reference");
+                let rel = relative_error(&got, &want);
+                assert!(
+                    rel < 1e-3,
+                    "{} K={k} columns={m}: relative error {rel:.2e}",
+                    name(ty)
+                );
+            }
+        }
     }
     unsafe { g::ggml_backend_free(cpu.backend) };
 }

@@ -2041,6 +2041,19 @@ static struct ggml_cgraph * whisper_build_graph_conv(
     return gf;
 }
 
+// [susurro] flash attention on a CPU-only state: the encoder's
+// self-attention uses it, unpadded; the cross-attention cache and the
+// decoder keep the plain layout (one query per step: the plain path with
+// susurro's kernels is the faster one there)
+static bool whisper_flash_cpu(const whisper_context & wctx, const whisper_state & wstate) {
+    return wctx.params.flash_attn && wstate.backends.size() == 1;
+}
+
+// [susurro] the flash layout for the cross-attention cache and the decoder
+static bool whisper_flash_dec(const whisper_context & wctx, const whisper_state & wstate) {
+    return wctx.params.flash_attn && !whisper_flash_cpu(wctx, wstate);
+}
+
 static struct ggml_cgraph * whisper_build_graph_encoder(
         whisper_context & wctx,
           whisper_state & wstate) {
@@ -2058,7 +2071,10 @@ static struct ggml_cgraph * whisper_build_graph_encoder(
 
     WHISPER_ASSERT(!!kv_pad.buffer);
 
-    const int n_ctx_pad = GGML_PAD(n_ctx, 256);
+    // [susurro] the CPU's flash attention needs no padding: attending over
+    // the window padded to 256 frames without a mask read the frames past
+    // the audio as speech
+    const int n_ctx_pad = whisper_flash_cpu(wctx, wstate) ? n_ctx : GGML_PAD(n_ctx, 256);
 
     struct ggml_init_params params = {
         /*.mem_size   =*/ wstate.sched_encode.meta.size(),
@@ -2323,7 +2339,7 @@ static struct ggml_cgraph * whisper_build_graph_cross(
         struct ggml_tensor * k;
         struct ggml_tensor * v;
 
-        if (wctx.params.flash_attn) {
+        if (whisper_flash_dec(wctx, wstate)) {
             k = ggml_view_1d(ctx0, wstate.kv_cross.k, n_state*n_ctx,
                     (ggml_element_size(wstate.kv_cross.k)*n_state)*(il*n_ctx_pad));
 
@@ -2575,7 +2591,7 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
                 struct ggml_tensor * k;
                 struct ggml_tensor * v;
 
-                if (wctx.params.flash_attn) {
+                if (whisper_flash_dec(wctx, wstate)) {
                     k = ggml_view_1d(ctx0, kv_self.k, n_tokens*n_state,
                             (ggml_element_size(kv_self.k)*n_state)*(il*n_ctx + kv_head));
 
@@ -2610,7 +2626,7 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
                         ggml_element_size(kv_self.k)*n_state_head,
                         ggml_element_size(kv_self.k)*n_state*n_ctx*il);
 
-            if (wctx.params.flash_attn) {
+            if (whisper_flash_dec(wctx, wstate)) {
                 struct ggml_tensor * V =
                     ggml_view_3d(ctx0, kv_self.v,
                             n_state_head, n_kv, n_head,
@@ -2683,7 +2699,7 @@ static struct ggml_cgraph * whisper_build_graph_decoder(
                         ggml_reshape_3d(ctx0, Qcur, n_state_head, n_head, n_tokens),
                         0, 2, 1, 3);
 
-            if (wctx.params.flash_attn) {
+            if (whisper_flash_dec(wctx, wstate)) {
                 struct ggml_tensor * Kcross =
                     ggml_view_3d(ctx0, wstate.kv_cross.k,
                             n_state_head, n_audio_ctx_pad, n_head,

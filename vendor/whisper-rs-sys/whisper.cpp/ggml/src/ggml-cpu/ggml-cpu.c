@@ -1251,6 +1251,145 @@ static void ggml_compute_forward_mul_mat_one_chunk(
     }
 }
 
+// [susurro] Q8_0 weights times a few Q8_0 columns (a decoder step, or the
+// steps of several sequences decoded together): each weight block is loaded
+// once for every column (ggml's vec_dot does one row and one column per
+// call; llamafile's tinyBLAS is made for many columns and was 2-3x slower
+// than vec_dot per column for two). VNNI where the CPU has it.
+#if defined(__AVX2__) && defined(__F16C__)
+#include <immintrin.h>
+
+#define SUSURRO_GEMV_MAX_N 8
+
+static inline __m256i susurro_dot_i8(__m256i ax, __m256i sy) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy);
+#elif defined(__AVXVNNI__)
+    return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), ax, sy);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+#endif
+}
+
+static inline float susurro_hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// one row r of x (nb blocks) times N columns of y (stride by bytes) into
+// dst[j*ldd + r], with A accumulators per column over alternating blocks;
+// N and A are constants where this is inlined, so the accumulators stay in
+// registers. Rows are taken one after the other: the weights are read as
+// one stream, which the hardware prefetcher follows (tiles of several rows
+// read short interleaved streams and ran 3x slower on a matrix larger than
+// the caches).
+static inline __attribute__((always_inline)) void susurro_gemv_q8_0_row(
+        const int N, const int A, int64_t r, int nb,
+        const char * x, size_t bx, const char * y, size_t by, float * dst, size_t ldd) {
+    __m256 acc[SUSURRO_GEMV_MAX_N][4];
+    for (int j = 0; j < N; ++j) {
+        for (int a = 0; a < A; ++a) {
+            acc[j][a] = _mm256_setzero_ps();
+        }
+    }
+    const block_q8_0 * xr = (const block_q8_0 *) (x + r*bx);
+    int b = 0;
+    for (; b + A <= nb; b += A) {
+        for (int a = 0; a < A; ++a) {
+            const __m256i qx = _mm256_loadu_si256((const __m256i *) xr[b + a].qs);
+            const __m256i ax = _mm256_sign_epi8(qx, qx);
+            const float   dx = _cvtsh_ss(xr[b + a].d);
+            for (int j = 0; j < N; ++j) {
+                const block_q8_0 * yb = (const block_q8_0 *) (y + j*by) + b + a;
+                const __m256i qy = _mm256_loadu_si256((const __m256i *) yb->qs);
+                const __m256  p  = _mm256_cvtepi32_ps(susurro_dot_i8(ax, _mm256_sign_epi8(qy, qx)));
+                acc[j][a] = _mm256_fmadd_ps(_mm256_set1_ps(dx*_cvtsh_ss(yb->d)), p, acc[j][a]);
+            }
+        }
+    }
+    for (; b < nb; ++b) {
+        const __m256i qx = _mm256_loadu_si256((const __m256i *) xr[b].qs);
+        const __m256i ax = _mm256_sign_epi8(qx, qx);
+        const float   dx = _cvtsh_ss(xr[b].d);
+        for (int j = 0; j < N; ++j) {
+            const block_q8_0 * yb = (const block_q8_0 *) (y + j*by) + b;
+            const __m256i qy = _mm256_loadu_si256((const __m256i *) yb->qs);
+            const __m256  p  = _mm256_cvtepi32_ps(susurro_dot_i8(ax, _mm256_sign_epi8(qy, qx)));
+            acc[j][0] = _mm256_fmadd_ps(_mm256_set1_ps(dx*_cvtsh_ss(yb->d)), p, acc[j][0]);
+        }
+    }
+    for (int j = 0; j < N; ++j) {
+        __m256 s = acc[j][0];
+        for (int a = 1; a < A; ++a) {
+            s = _mm256_add_ps(s, acc[j][a]);
+        }
+        dst[j*ldd + r] = susurro_hsum(s);
+    }
+}
+
+#define SUSURRO_GEMV_ROWS(N, A) \
+    for (int64_t r = r0; r < r1; ++r) { \
+        susurro_gemv_q8_0_row((N), (A), r, nb, x, bx, y, by, dst, ldd); \
+    }
+
+// rows [r0, r1) of x times n (1..SUSURRO_GEMV_MAX_N) columns of y
+static void susurro_gemv_q8_0(int64_t r0, int64_t r1, int nb, const char * x, size_t bx,
+        const char * y, size_t by, int n, float * dst, size_t ldd) {
+    switch (n) {
+        case 1:  SUSURRO_GEMV_ROWS(1, 4); break;
+        case 2:  SUSURRO_GEMV_ROWS(2, 2); break;
+        case 3:  SUSURRO_GEMV_ROWS(3, 2); break;
+        case 4:  SUSURRO_GEMV_ROWS(4, 1); break;
+        case 5:  SUSURRO_GEMV_ROWS(5, 1); break;
+        case 6:  SUSURRO_GEMV_ROWS(6, 1); break;
+        case 7:  SUSURRO_GEMV_ROWS(7, 1); break;
+        default: SUSURRO_GEMV_ROWS(8, 1); break;
+    }
+}
+#endif
+
+// [susurro] F16 rows times one F32 column per matrix (a decoder step's
+// attention: the keys times the query, the values times the weights, for
+// each head): ggml's path makes a call per row with a reduction each, and a
+// scalar loop for a row's last ne00 % 64 elements, which dominated for
+// Whisper's 64-wide heads (measured ~3 GMAC/s). Here: several accumulators
+// per row, the tail in a masked (AVX-512) or short scalar step.
+#if defined(__AVX2__) && defined(__F16C__)
+static inline float susurro_dot_f16_f32(const ggml_fp16_t * x, const float * y, int64_t n) {
+    int64_t k = 0;
+#if defined(__AVX512F__)
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    for (; k + 32 <= n; k += 32) {
+        a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + k))),      _mm512_loadu_ps(y + k),      a0);
+        a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + k + 16))), _mm512_loadu_ps(y + k + 16), a1);
+    }
+    if (k < n) {
+        const __mmask16 m0 = (__mmask16) ((n - k) >= 16 ? 0xFFFF : ((1u << (n - k)) - 1));
+        a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m0, x + k)), _mm512_maskz_loadu_ps(m0, y + k), a0);
+        k += 16;
+        if (k < n) {
+            const __mmask16 m1 = (__mmask16) ((n - k) >= 16 ? 0xFFFF : ((1u << (n - k)) - 1));
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m1, x + k)), _mm512_maskz_loadu_ps(m1, y + k), a1);
+        }
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+#else
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (; k + 16 <= n; k += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + k))),     _mm256_loadu_ps(y + k),     a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + k + 8))), _mm256_loadu_ps(y + k + 8), a1);
+    }
+    float s = susurro_hsum(_mm256_add_ps(a0, a1));
+    for (; k < n; ++k) {
+        s += _cvtsh_ss(x[k])*y[k];
+    }
+    return s;
+#endif
+}
+#endif
+
 void ggml_compute_forward_mul_mat(
         const struct ggml_compute_params * params,
               struct ggml_tensor * dst) {
@@ -1290,6 +1429,30 @@ void ggml_compute_forward_mul_mat(
 
     // nb01 >= nb00 - src0 is not transposed
     //   compute by src0 rows
+
+#if defined(__AVX2__) && defined(__F16C__)
+    // [susurro] attention of one query per head: F16 rows, one F32 column
+    if (src0->type == GGML_TYPE_F16 && src1->type == GGML_TYPE_F32 && ne11 == 1 && ne03 == 1 && ne13 == 1 &&
+        ne12 % ne02 == 0 && !params->use_ref) {
+        const int64_t r2    = ne12/ne02;
+        const int64_t total = ne01*ne12;
+        const int64_t start = total*ith/nth;
+        const int64_t end   = total*(ith + 1)/nth;
+        // the inner loop walks the nearer rows: the keys of one position
+        // are one contiguous row for all the heads (head-major order read
+        // them with a 1 KB stride, which the prefetcher did not follow: 3x
+        // slower); the values' rows are contiguous within a head
+        const bool heads_inner = nb02 < nb01;
+        for (int64_t t = start; t < end; ++t) {
+            const int64_t i01 = heads_inner ? t/ne12 : t%ne01;
+            const int64_t i12 = heads_inner ? t%ne12 : t/ne01;
+            const ggml_fp16_t * x = (const ggml_fp16_t *) ((const char *) src0->data + i01*nb01 + (i12/r2)*nb02);
+            const float       * y = (const float *)       ((const char *) src1->data + i12*nb12);
+            *(float *) ((char *) dst->data + i01*nb0 + i12*nb2) = susurro_dot_f16_f32(x, y, ne00);
+        }
+        return;
+    }
+#endif
 
     // TODO: extract to "extra_op"
 #if GGML_USE_LLAMAFILE
@@ -1362,6 +1525,20 @@ UseGgmlGemm1:;
     }
 
     ggml_barrier(params->threadpool);
+
+#if defined(__AVX2__) && defined(__F16C__)
+    // [susurro] a few columns of Q8_0: rows split between the threads
+    if (src0->type == GGML_TYPE_Q8_0 && vec_dot_type == GGML_TYPE_Q8_0 && ne11 <= SUSURRO_GEMV_MAX_N &&
+        ne02 == 1 && ne03 == 1 && ne12 == 1 && ne13 == 1 && !params->use_ref) {
+        const char * y  = (src1->type == vec_dot_type) ? (const char *) src1->data : (const char *) params->wdata;
+        const size_t by = (src1->type == vec_dot_type) ? nb11 : ggml_row_size(vec_dot_type, ne10);
+        const int64_t n4 = (ne01 + 3)/4;
+        const int64_t r0 = 4*(n4*ith/nth);
+        const int64_t r1 = MIN(ne01, 4*(n4*(ith + 1)/nth));
+        susurro_gemv_q8_0(r0, r1, ne00/QK8_0, (const char *) src0->data, nb01, y, by, ne11, (float *) dst->data, nb1/sizeof(float));
+        return;
+    }
+#endif
 
 #if GGML_USE_LLAMAFILE
     if (src1->type != vec_dot_type) {
