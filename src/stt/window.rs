@@ -71,8 +71,12 @@ pub fn speech_bounds(samples: &[f32]) -> (usize, usize) {
     )
 }
 
-/// Whether a transcript repeats itself: some 3-word sequence appears three
-/// or more times, or one word makes up most of a longer text.
+/// Whether a transcript repeats itself: some 5-word sequence appears three
+/// or more times, or one word makes up most of a longer text. Speech repeats
+/// short phrases ("he took that skin, and he shook that skin, and he
+/// scrubbed that skin": a 3-word sequence three times, which sent a read
+/// story's chunks to the full window for nothing); whisper's loops repeat
+/// whole spans.
 pub fn looks_repetitive(text: &str) -> bool {
     let words: Vec<String> = text
         .split_whitespace()
@@ -83,7 +87,7 @@ pub fn looks_repetitive(text: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     let mut counts = HashMap::new();
-    for w in words.windows(3) {
+    for w in words.windows(5) {
         let c = counts.entry(w).or_insert(0);
         *c += 1;
         if *c >= 3 {
@@ -138,5 +142,12 @@ mod tests {
             "And so my fellow Americans, ask not what your country can do for you"
         ));
         assert!(!looks_repetitive("hay que hacer deploy del pull request"));
+        assert!(!looks_repetitive(
+            "He took that skin, and he shook that skin, and he scrubbed that skin, \
+             and he rubbed that skin just as full of old, dry, stale, tickly cake-crumbs"
+        ));
+        assert!(looks_repetitive(
+            "thank you. thank you. thank you. thank you. thank you."
+        ));
     }
 }
