@@ -1,11 +1,14 @@
-//! ggml's matrix products, as whisper.cpp places Whisper's weights: every
+//! ggml's kernels as the vendored whisper.cpp runs them. Matrix products as
+//! whisper.cpp places Whisper's weights: every
 //! extra CPU buffer type (AMX on CPUs that have it, the repacking one) that
 //! accepts a weight of Whisper's sizes must give the same products as the
 //! plain CPU kernels. On an AMX CPU it also checks the placement susurro
 //! relies on: 8-bit weights on AMX for all of Whisper's layer sizes (what
 //! whisper.cpp 1.9 does by itself; 1.8 needed a patch) and Q4_0/Q4_1 kept
-//! off it (vendor/whisper-rs-sys's one change: their AMX kernel gave wrong
-//! products on the project's Xeons with whisper.cpp 1.8).
+//! off it (a change in vendor/whisper-rs-sys: their AMX kernel gave wrong
+//! products on the project's Xeons with whisper.cpp 1.8). And susurro's own
+//! kernels (`vendor/whisper-rs-sys/SUSURRO.md`): the decoder's products
+//! against ggml's reference path, GELU against its formula.
 
 use std::ffi::{c_void, CStr};
 use whisper_rs_sys as g;
