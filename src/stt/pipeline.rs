@@ -296,19 +296,16 @@ fn run_chunk(
     // A chunk that repeats itself is redone alone: first with the wider
     // margin of a whole clip (usually enough, at about half the cost of the
     // full window), then with whisper's full window.
-    let wider = ctx
-        .and(clip_audio_ctx(audio.len()))
-        .filter(|w| Some(*w) > ctx);
-    for redo in [wider, None] {
-        if opts.one_pass || ctx.is_none() || !looks_repetitive(&run.text()) {
-            break;
-        }
-        tracing::info!(model = %model.name, window = redo.unwrap_or(1500), "repetitive output with a clip-sized window; redoing the chunk with a wider one");
-        run = run_whisper(
-            model, state, audio, opts, threads, language, redo, abort, percent,
-        )?;
-        if redo.is_none() {
-            break;
+    if !opts.one_pass && ctx.is_some() {
+        let wider = clip_audio_ctx(audio.len()).filter(|w| Some(*w) > ctx);
+        for redo in wider.map(Some).into_iter().chain([None]) {
+            if !looks_repetitive(&run.text()) {
+                break;
+            }
+            tracing::info!(model = %model.name, window = redo.unwrap_or(1500), "repetitive output with a clip-sized window; redoing the chunk with a wider one");
+            run = run_whisper(
+                model, state, audio, opts, threads, language, redo, abort, percent,
+            )?;
         }
     }
     Ok(run)

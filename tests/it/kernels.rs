@@ -46,24 +46,12 @@ fn cpu() -> Cpu {
 }
 
 /// `w` ([n][k], quantized to `ty`) times `x` ([m][k]) with the weight in
-/// `buft`: `None` when the CPU backend would not run that product with the
-/// weight there (so whisper.cpp would not place it there).
-fn product(
-    cpu: &Cpu,
-    buft: g::ggml_backend_buffer_type_t,
-    ty: g::ggml_type,
-    k: usize,
-    n: usize,
-    x: &[f32],
-    w: &[f32],
-) -> Option<Vec<f32>> {
-    product_with(cpu, buft, ty, k, n, x, w, false)
-}
-
-/// [`product`], on ggml's reference kernels when `reference` (susurro's
-/// decoder kernels step aside for them).
+/// `buft`, on ggml's reference kernels when `reference` (susurro's decoder
+/// kernels step aside for them): `None` when the CPU backend would not run
+/// that product with the weight there (so whisper.cpp would not place it
+/// there).
 #[allow(clippy::too_many_arguments)]
-fn product_with(
+fn product(
     cpu: &Cpu,
     buft: g::ggml_backend_buffer_type_t,
     ty: g::ggml_type,
@@ -179,10 +167,10 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
                 let n = 64;
                 let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
                 let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
-                let want = product(&cpu, plain, ty, k, n, &x, &w)
+                let want = product(&cpu, plain, ty, k, n, &x, &w, false)
                     .expect("the plain CPU buffer takes every product");
                 for (bname, buft) in &cpu.extra {
-                    let Some(got) = product(&cpu, *buft, ty, k, n, &x, &w) else {
+                    let Some(got) = product(&cpu, *buft, ty, k, n, &x, &w, false) else {
                         continue;
                     };
                     if bname == "AMX" {
@@ -242,8 +230,8 @@ fn the_decoder_kernels_give_ggml_s_products() {
                 let n = 67; // not a multiple of the threads or of any tile
                 let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
                 let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
-                let got = product_with(&cpu, plain, ty, k, n, &x, &w, false).expect("plain CPU");
-                let want = product_with(&cpu, plain, ty, k, n, &x, &w, true).expect("reference");
+                let got = product(&cpu, plain, ty, k, n, &x, &w, false).expect("plain CPU");
+                let want = product(&cpu, plain, ty, k, n, &x, &w, true).expect("reference");
                 let rel = relative_error(&got, &want);
                 assert!(
                     rel < 1e-3,

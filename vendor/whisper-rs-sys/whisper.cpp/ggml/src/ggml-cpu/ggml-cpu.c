@@ -1532,9 +1532,8 @@ UseGgmlGemm1:;
         ne02 == 1 && ne03 == 1 && ne12 == 1 && ne13 == 1 && !params->use_ref) {
         const char * y  = (src1->type == vec_dot_type) ? (const char *) src1->data : (const char *) params->wdata;
         const size_t by = (src1->type == vec_dot_type) ? nb11 : ggml_row_size(vec_dot_type, ne10);
-        const int64_t n4 = (ne01 + 3)/4;
-        const int64_t r0 = 4*(n4*ith/nth);
-        const int64_t r1 = MIN(ne01, 4*(n4*(ith + 1)/nth));
+        const int64_t r0 = ne01*ith/nth;
+        const int64_t r1 = ne01*(ith + 1)/nth;
         susurro_gemv_q8_0(r0, r1, ne00/QK8_0, (const char *) src0->data, nb01, y, by, ne11, (float *) dst->data, nb1/sizeof(float));
         return;
     }
