@@ -8,7 +8,8 @@
 //! off it (a change in vendor/whisper-rs-sys: their AMX kernel gave wrong
 //! products on the project's Xeons with whisper.cpp 1.8). And susurro's own
 //! kernels (`vendor/whisper-rs-sys/SUSURRO.md`): the decoder's products
-//! against ggml's reference path, GELU against its formula.
+//! against ggml's reference path, the encoder's 8-bit products against the
+//! exact product, GELU against its formula.
 
 use std::ffi::{c_void, CStr};
 use whisper_rs_sys as g;
@@ -167,7 +168,9 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
                 let n = 64;
                 let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
                 let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
-                let want = product(&cpu, plain, ty, k, n, &x, &w, false)
+                // ggml's own kernels (susurro's encoder kernel rounds
+                // coarser, on purpose; it has its own test below)
+                let want = product(&cpu, plain, ty, k, n, &x, &w, true)
                     .expect("the plain CPU buffer takes every product");
                 for (bname, buft) in &cpu.extra {
                     let Some(got) = product(&cpu, *buft, ty, k, n, &x, &w, false) else {
@@ -239,6 +242,54 @@ fn the_decoder_kernels_give_ggml_s_products() {
                     name(ty)
                 );
             }
+        }
+    }
+    unsafe { g::ggml_backend_free(cpu.backend) };
+}
+
+/// `w` ([n][k]) times `x` ([m][k]) in f64, as ggml lays the result out
+/// ([m][n]).
+fn exact(k: usize, x: &[f32], w: &[f32]) -> Vec<f32> {
+    x.chunks(k)
+        .flat_map(|xr| {
+            w.chunks(k).map(move |wr| {
+                let s: f64 = xr.iter().zip(wr).map(|(a, b)| *a as f64 * *b as f64).sum();
+                s as f32
+            })
+        })
+        .collect()
+}
+
+/// susurro's encoder kernel (8-bit weights times 32 columns or more, one
+/// scale per row and per column) against the exact product: only the
+/// rounding of the two 8-bit operands may separate them (each about
+/// 1/(2·127) of its values' spread), at Whisper's widths and with row and
+/// column counts that are not a multiple of its 4 × 4 tiles. A weight row
+/// or column lost, or a scale off by 1 %, fails it.
+#[test]
+fn the_encoder_kernel_rounds_no_more_than_its_8_bits() {
+    let cpu = cpu();
+    let plain = unsafe { g::ggml_backend_cpu_buffer_type() };
+    let avx2 = cfg!(target_arch = "x86_64")
+        && std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("f16c");
+    eprintln!("AVX2 and F16C here (the kernel's build): {avx2}");
+    let mut rnd = xorshift();
+    let ty = g::ggml_type_GGML_TYPE_Q8_0;
+    for k in [384usize, 512, 2048] {
+        for m in [32usize, 35, 150] {
+            let n = 67;
+            let w: Vec<f32> = (0..n * k).map(|_| rnd() * 0.1).collect();
+            let x: Vec<f32> = (0..m * k).map(|_| rnd() * 2.0).collect();
+            let got = product(&cpu, plain, ty, k, n, &x, &w, false).expect("plain CPU");
+            let ggml = product(&cpu, plain, ty, k, n, &x, &w, true).expect("reference");
+            let want = exact(k, &x, &w);
+            let rel = relative_error(&got, &want);
+            let rel_ggml = relative_error(&ggml, &want);
+            eprintln!("K={k} columns={m}: {rel:.2e} (ggml's kernel {rel_ggml:.2e})");
+            assert!(rel < 8e-3, "K={k} columns={m}: relative error {rel:.2e}");
+            // the kernel ran (its rounding differs from ggml's per-32 one)
+            assert_eq!(got != ggml, avx2, "K={k} columns={m}");
         }
     }
     unsafe { g::ggml_backend_free(cpu.backend) };
