@@ -186,7 +186,7 @@ pub struct SettingsArgs {
     #[arg(id = "WHISPER_VAD_PAD_MS", long = "whisper-vad-pad-ms", env = "WHISPER_VAD_PAD_MS", value_name = "WHISPER_VAD_PAD_MS", default_value = "100", value_parser = clap::value_parser!(u32).range(0..=2_000), global = true)]
     pub vad_pad_ms: u32,
     /// Longest chunk whisper is given (2 to 30 s).
-    #[arg(id = "WHISPER_CHUNK_SECONDS", long = "whisper-chunk-seconds", env = "WHISPER_CHUNK_SECONDS", value_name = "WHISPER_CHUNK_SECONDS", default_value = "12", value_parser = chunk_seconds, global = true)]
+    #[arg(id = "WHISPER_CHUNK_SECONDS", long = "whisper-chunk-seconds", env = "WHISPER_CHUNK_SECONDS", value_name = "WHISPER_CHUNK_SECONDS", default_value = "15", value_parser = chunk_seconds, global = true)]
     pub chunk_seconds: f32,
     /// How long transcripts are kept (days).
     #[arg(id = "TRANSCRIPT_TTL_DAYS", long = "transcript-ttl-days", env = "TRANSCRIPT_TTL_DAYS", value_name = "TRANSCRIPT_TTL_DAYS", default_value = "14", value_parser = positive_number, global = true)]

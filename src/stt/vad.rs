@@ -62,7 +62,7 @@ impl Default for VadSettings {
             threshold: 0.5,
             min_silence_ms: 300,
             pad_ms: 100,
-            chunk_seconds: 12.0,
+            chunk_seconds: 15.0,
         }
     }
 }
