@@ -211,9 +211,10 @@ fn every_placement_whisper_cpp_may_choose_gives_the_plain_cpu_products() {
 }
 
 /// susurro's decoder kernels (`vendor/whisper-rs-sys/SUSURRO.md`): 8-bit
-/// weights times one to eight columns (a decoder step), and f16 rows times
-/// one column (a step's attention, Whisper's 64-wide heads and window
-/// lengths that are not a multiple of 64), against ggml's own kernels.
+/// weights times one to eight columns (a decoder step, one column per
+/// beam), and f16 rows times one to eight columns (a step's attention,
+/// Whisper's 64-wide heads and window lengths that are not a multiple of
+/// 64), against ggml's own kernels.
 #[test]
 fn the_decoder_kernels_give_ggml_s_products() {
     let cpu = cpu();
@@ -225,7 +226,7 @@ fn the_decoder_kernels_give_ggml_s_products() {
             &[512usize, 2048][..],
             1..=8usize,
         ),
-        (g::ggml_type_GGML_TYPE_F16, &[64, 416, 608, 1500], 1..=1),
+        (g::ggml_type_GGML_TYPE_F16, &[64, 416, 608, 1500], 1..=8),
     ];
     for (ty, ks, columns) in cases {
         for &k in ks {

@@ -1388,6 +1388,66 @@ static inline float susurro_dot_f16_f32(const ggml_fp16_t * x, const float * y, 
     return s;
 #endif
 }
+
+// the same for N (2..8) columns at once (beam search: one query per beam),
+// each f16 row converted once for all of them
+#define SUSURRO_DOT_MAX_N 8
+static inline __attribute__((always_inline)) void susurro_dot_f16_f32_cols(
+        const int N, const ggml_fp16_t * x, const char * y, size_t by, int64_t n, char * out, size_t bo) {
+    int64_t k = 0;
+#if defined(__AVX512F__)
+    __m512 acc[SUSURRO_DOT_MAX_N];
+    for (int j = 0; j < N; ++j) {
+        acc[j] = _mm512_setzero_ps();
+    }
+    for (; k + 16 <= n; k += 16) {
+        const __m512 xv = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (x + k)));
+        for (int j = 0; j < N; ++j) {
+            acc[j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps((const float *) (y + j*by) + k), acc[j]);
+        }
+    }
+    if (k < n) {
+        const __mmask16 m  = (__mmask16) ((1u << (n - k)) - 1);
+        const __m512    xv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + k));
+        for (int j = 0; j < N; ++j) {
+            acc[j] = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(m, (const float *) (y + j*by) + k), acc[j]);
+        }
+    }
+    for (int j = 0; j < N; ++j) {
+        *(float *) (out + j*bo) = _mm512_reduce_add_ps(acc[j]);
+    }
+#else
+    __m256 acc[SUSURRO_DOT_MAX_N];
+    for (int j = 0; j < N; ++j) {
+        acc[j] = _mm256_setzero_ps();
+    }
+    for (; k + 8 <= n; k += 8) {
+        const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) (x + k)));
+        for (int j = 0; j < N; ++j) {
+            acc[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps((const float *) (y + j*by) + k), acc[j]);
+        }
+    }
+    for (int j = 0; j < N; ++j) {
+        float s = susurro_hsum(acc[j]);
+        for (int64_t i = k; i < n; ++i) {
+            s += _cvtsh_ss(x[i])*((const float *) (y + j*by))[i];
+        }
+        *(float *) (out + j*bo) = s;
+    }
+#endif
+}
+
+static void susurro_dot_f16_f32_n(int N, const ggml_fp16_t * x, const char * y, size_t by, int64_t n, char * out, size_t bo) {
+    switch (N) {
+        case 2:  susurro_dot_f16_f32_cols(2, x, y, by, n, out, bo); break;
+        case 3:  susurro_dot_f16_f32_cols(3, x, y, by, n, out, bo); break;
+        case 4:  susurro_dot_f16_f32_cols(4, x, y, by, n, out, bo); break;
+        case 5:  susurro_dot_f16_f32_cols(5, x, y, by, n, out, bo); break;
+        case 6:  susurro_dot_f16_f32_cols(6, x, y, by, n, out, bo); break;
+        case 7:  susurro_dot_f16_f32_cols(7, x, y, by, n, out, bo); break;
+        default: susurro_dot_f16_f32_cols(8, x, y, by, n, out, bo); break;
+    }
+}
 #endif
 
 // [susurro] Q8_0 weights times many F32 columns (the encoder's products):
@@ -1608,8 +1668,8 @@ void ggml_compute_forward_mul_mat(
     //   compute by src0 rows
 
 #if defined(__AVX2__) && defined(__F16C__)
-    // [susurro] attention of one query per head: F16 rows, one F32 column
-    if (src0->type == GGML_TYPE_F16 && src1->type == GGML_TYPE_F32 && ne11 == 1 && ne03 == 1 && ne13 == 1 &&
+    // [susurro] attention of 1-8 queries per head (one per beam): F16 rows, F32 columns
+    if (src0->type == GGML_TYPE_F16 && src1->type == GGML_TYPE_F32 && ne11 <= SUSURRO_DOT_MAX_N && ne03 == 1 && ne13 == 1 &&
         ne12 % ne02 == 0 && !params->use_ref) {
         const int64_t r2    = ne12/ne02;
         const int64_t total = ne01*ne12;
@@ -1624,8 +1684,13 @@ void ggml_compute_forward_mul_mat(
             const int64_t i01 = heads_inner ? t/ne12 : t%ne01;
             const int64_t i12 = heads_inner ? t%ne12 : t/ne01;
             const ggml_fp16_t * x = (const ggml_fp16_t *) ((const char *) src0->data + i01*nb01 + (i12/r2)*nb02);
-            const float       * y = (const float *)       ((const char *) src1->data + i12*nb12);
-            *(float *) ((char *) dst->data + i01*nb0 + i12*nb2) = susurro_dot_f16_f32(x, y, ne00);
+            const char        * y = (const char *) src1->data + i12*nb12;
+            char              * d = (char *) dst->data + i01*nb0 + i12*nb2;
+            if (ne11 == 1) {
+                *(float *) d = susurro_dot_f16_f32(x, (const float *) y, ne00);
+            } else {
+                susurro_dot_f16_f32_n((int) ne11, x, y, nb11, ne00, d, nb1);
+            }
         }
         return;
     }
