@@ -188,6 +188,9 @@ pub struct SettingsArgs {
     /// Longest chunk whisper is given (2 to 30 s).
     #[arg(id = "WHISPER_CHUNK_SECONDS", long = "whisper-chunk-seconds", env = "WHISPER_CHUNK_SECONDS", value_name = "WHISPER_CHUNK_SECONDS", default_value = "15", value_parser = chunk_seconds, global = true)]
     pub chunk_seconds: f32,
+    /// Beams of whisper's beam search for jobs (1: greedy decoding).
+    #[arg(id = "WHISPER_BEAM_SIZE", long = "whisper-beam-size", env = "WHISPER_BEAM_SIZE", value_name = "WHISPER_BEAM_SIZE", default_value = "3", value_parser = clap::value_parser!(u8).range(1..=8), global = true)]
+    pub beam_size: u8,
     /// How long transcripts are kept (days).
     #[arg(id = "TRANSCRIPT_TTL_DAYS", long = "transcript-ttl-days", env = "TRANSCRIPT_TTL_DAYS", value_name = "TRANSCRIPT_TTL_DAYS", default_value = "14", value_parser = positive_number, global = true)]
     pub transcript_ttl_days: f64,

@@ -188,6 +188,8 @@ pub struct TranscribeSettings {
     pub glossary: Vec<String>,
     /// `WHISPER_INITIAL_PROMPT`: text for whisper's prompt, after the glossary.
     pub initial_prompt: Option<String>,
+    /// `WHISPER_BEAM_SIZE`: beams of the beam search (1: greedy).
+    pub beam_size: usize,
 }
 
 /// What the HTTP server allows its clients.
@@ -300,6 +302,7 @@ fn transcribe(a: &SettingsArgs) -> Result<TranscribeSettings, ConfigError> {
         trim_silence: a.trim_silence,
         glossary: read_glossary(a.glossary.as_deref())?,
         initial_prompt: a.initial_prompt.clone().filter(|p| !p.trim().is_empty()),
+        beam_size: a.beam_size.into(),
     })
 }
 
@@ -533,6 +536,8 @@ mod tests {
         assert_eq!(s.language, Language::Code("es".into()));
         assert!(s.storage.database_url.ends_with("susurro.db"));
         assert!(s.models.dir.ends_with("models"));
+        assert_eq!(s.transcribe.beam_size, 3);
+        assert_eq!(s.transcribe.vad.chunk_seconds, 15.0);
     }
 
     #[test]
@@ -543,6 +548,19 @@ mod tests {
         assert_eq!(
             with(&[("WHISPER_THREADS", "0")]).unwrap_err().var,
             "WHISPER_THREADS"
+        );
+        for beams in ["0", "9", "three"] {
+            assert_eq!(
+                with(&[("WHISPER_BEAM_SIZE", beams)]).unwrap_err().var,
+                "WHISPER_BEAM_SIZE"
+            );
+        }
+        assert_eq!(
+            with(&[("WHISPER_BEAM_SIZE", "1")])
+                .unwrap()
+                .transcribe
+                .beam_size,
+            1
         );
         assert_eq!(
             with(&[("WHISPER_MODEL", "../x")]).unwrap_err().var,

@@ -80,6 +80,7 @@ pub fn transcribe_file(
         parallel: None,
         cores: Some(engine.cores()),
         one_pass: false,
+        beam_size: settings.beam_size,
     };
     let mut windows = Windows {
         model: &model,

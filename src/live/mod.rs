@@ -469,6 +469,7 @@ fn decode_with(
         // opened alone would wait for every core.
         cores: None,
         one_pass: true,
+        beam_size: 1,
     };
     let t0 = std::time::Instant::now();
     let t = crate::stt::transcribe(model, None, audio, &opts, abort, &Progress::default())?;

@@ -57,6 +57,9 @@ pub struct TranscribeOptions {
     /// bounded: on silence or noise whisper may loop to its token limit,
     /// and each redo costs that again.
     pub one_pass: bool,
+    /// Beams of whisper's beam search (1: greedy); a one-pass decode is
+    /// always greedy.
+    pub beam_size: usize,
 }
 
 /// A timed piece of the transcript.

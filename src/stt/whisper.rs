@@ -58,7 +58,17 @@ pub fn run_whisper(
     abort: &AtomicBool,
     progress: Option<&AtomicI32>,
 ) -> Result<Run, SttError> {
-    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    // Beam search (whisper.cpp's temperature fallback then samples best_of
+    // = 5 at each temperature): ~1 WER point better than greedy on short
+    // and medium recordings for 15-25 % more time (BENCHMARKS.md).
+    let mut params = if opts.beam_size > 1 && !opts.one_pass {
+        FullParams::new(SamplingStrategy::BeamSearch {
+            beam_size: opts.beam_size.min(8) as c_int,
+            patience: -1.0,
+        })
+    } else {
+        FullParams::new(SamplingStrategy::Greedy { best_of: 1 })
+    };
     params.set_n_threads(threads.max(1) as c_int);
     params.set_translate(opts.translate);
     params.set_print_special(false);

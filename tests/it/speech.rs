@@ -3,7 +3,8 @@
 //! give an empty transcript marked `no_speech`, in Spanish and with
 //! language detection; speech separated by a long pause comes back once
 //! each, on the right timeline; trailing silence adds nothing; live dictation's Silero stream, heard in
-//! pieces, matches one pass.
+//! pieces, matches one pass; beam search and greedy decoding both give the
+//! words.
 
 use crate::common::server::{settings, temp_data, TestApp};
 use crate::common::*;
@@ -272,4 +273,21 @@ fn a_silero_stream_heard_in_pieces_matches_one_pass() {
         regions.len() >= 2,
         "JFK's long pauses split it: {regions:?}"
     );
+}
+
+/// Beam search (the jobs' default, `WHISPER_BEAM_SIZE`; its beams take the
+/// most probable tokens, `vendor/whisper-rs-sys/SUSURRO.md` change 8) and
+/// greedy decoding (live dictation, `WHISPER_BEAM_SIZE=1`) both give the
+/// words of speech with the default model, up to the most beams allowed.
+#[test]
+fn beam_search_and_greedy_decoding_both_give_the_words() {
+    require_model("base-q8_0");
+    let engine = susurro::stt::Engine::new(models_dir());
+    let model = engine.model(&name("base-q8_0")).unwrap();
+    let audio = espeak_wav(JFK, "en-us");
+    for beams in [1, 3, 8] {
+        let got = transcribe_beams(&model, &audio, "en", beams).text;
+        let e = wer(JFK, &got);
+        assert!(e < 0.15, "{beams} beams: WER {e:.2} for {got:?}");
+    }
 }

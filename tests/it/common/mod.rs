@@ -370,11 +370,22 @@ pub fn whisper_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Decodes `audio` and transcribes it in process with `model` (2 threads,
-/// default window, no VAD), one whisper run at a time in this binary.
+/// default window and beams, no VAD), one whisper run at a time in this
+/// binary.
 pub fn transcribe_with(
     model: &susurro::stt::Model,
     audio: &Path,
     lang: &str,
+) -> susurro::stt::Transcription {
+    transcribe_beams(model, audio, lang, 3)
+}
+
+/// [`transcribe_with`] with `beam_size` beams (1: greedy decoding).
+pub fn transcribe_beams(
+    model: &susurro::stt::Model,
+    audio: &Path,
+    lang: &str,
+    beam_size: usize,
 ) -> susurro::stt::Transcription {
     let pcm = susurro::audio::decode_file(audio, 3600).unwrap().samples;
     let opts = susurro::stt::TranscribeOptions {
@@ -393,6 +404,7 @@ pub fn transcribe_with(
         // process take their cores from it too.
         cores: Some(susurro::stt::cores::for_jobs()),
         one_pass: false,
+        beam_size,
     };
     let (abort, progress) = (Default::default(), Default::default());
     let _one_at_a_time = whisper_lock();
