@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
                 parallel: None,
                 cores: None,
                 one_pass: false,
-                beam_size: 3,
+                beam_size: susurro::stt::DEFAULT_BEAM_SIZE,
             };
             g.bench_with_input(
                 BenchmarkId::new(name, format!("threads={threads}/{window:?}")),
@@ -150,7 +150,7 @@ fn chunked(c: &mut Criterion) {
                 parallel: Some(parallel),
                 cores: None,
                 one_pass: false,
-                beam_size: 3,
+                beam_size: susurro::stt::DEFAULT_BEAM_SIZE,
             };
             g.bench_function(format!("{parallel}x{}", cores / parallel), |b| {
                 b.iter(|| {

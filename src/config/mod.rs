@@ -536,7 +536,7 @@ mod tests {
         assert_eq!(s.language, Language::Code("es".into()));
         assert!(s.storage.database_url.ends_with("susurro.db"));
         assert!(s.models.dir.ends_with("models"));
-        assert_eq!(s.transcribe.beam_size, 3);
+        assert_eq!(s.transcribe.beam_size, crate::stt::DEFAULT_BEAM_SIZE);
         assert_eq!(s.transcribe.vad.chunk_seconds, 15.0);
     }
 

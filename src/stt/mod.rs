@@ -62,6 +62,9 @@ pub struct TranscribeOptions {
     pub beam_size: usize,
 }
 
+/// Beams by default (`WHISPER_BEAM_SIZE`).
+pub const DEFAULT_BEAM_SIZE: usize = 3;
+
 /// A timed piece of the transcript.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Segment {

@@ -398,7 +398,7 @@ mod tests {
             parallel,
             cores: cores.map(|n| Arc::new(Cores::new(n))),
             one_pass: false,
-            beam_size: 3,
+            beam_size: crate::stt::DEFAULT_BEAM_SIZE,
         }
     }
 

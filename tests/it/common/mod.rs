@@ -377,7 +377,7 @@ pub fn transcribe_with(
     audio: &Path,
     lang: &str,
 ) -> susurro::stt::Transcription {
-    transcribe_beams(model, audio, lang, 3)
+    transcribe_beams(model, audio, lang, susurro::stt::DEFAULT_BEAM_SIZE)
 }
 
 /// [`transcribe_with`] with `beam_size` beams (1: greedy decoding).
