@@ -127,6 +127,19 @@ fn main() {
     if env::var("WHISPER_DONT_GENERATE_BINDINGS").is_ok() {
         let _: u64 = std::fs::copy("src/bindings.rs", out.join("bindings.rs"))
             .expect("Failed to copy bindings.rs");
+        // susurro: the generated path adds ggml-vulkan.h with this feature;
+        // the vendored bindings keep its functions apart.
+        #[cfg(feature = "vulkan")]
+        {
+            use std::io::Write;
+            let vk = std::fs::read("src/bindings_vulkan.rs")
+                .expect("Failed to read bindings_vulkan.rs");
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(out.join("bindings.rs"))
+                .and_then(|mut f| f.write_all(&vk))
+                .expect("Failed to append bindings_vulkan.rs");
+        }
     } else {
         // https://github.com/rust-lang/rust-bindgen/issues/2691
         // https://github.com/rust-lang/rust-bindgen/issues/3264

@@ -115,8 +115,11 @@
 // However, this has been bugged in CTK < 12.3 for MSVC builds, see
 // https://github.com/ggml-org/llama.cpp/pull/22522#discussion_r3302393293
 // __CUDA_ARCH__  is undefined in host passes; GPU arch check happens in device-side code.
+// susurro: the device side (cudaGridDependencySynchronize,
+// cudaTriggerProgrammaticLaunchCompletion) is only declared from CUDA 12.0 on:
+// CUDA 11.8 (Debian 12's toolkit) failed to compile for sm_90, so PDL is off there.
 #if !defined(GGML_USE_HIP) && !defined(GGML_USE_MUSA) && \
-    (CUDART_VERSION >= 12030 || (!(defined(_MSC_VER) && !defined(__clang__)) && CUDART_VERSION >= 11080))
+    (CUDART_VERSION >= 12030 || (!(defined(_MSC_VER) && !defined(__clang__)) && CUDART_VERSION >= 12000))
 #    define GGML_CUDA_USE_PDL
 #endif  // !defined(GGML_USE_HIP) && !defined(GGML_USE_MUSA) && (CUDART_VERSION >= 12030 || (!(defined(_MSC_VER) && !defined(__clang__)) && CUDART_VERSION >= 11080))
 
