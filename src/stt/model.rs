@@ -90,6 +90,10 @@ impl Model {
         self.multilingual
     }
 }
+/// Whether transcription models run on a GPU: only in a build with a GPU
+/// backend (`--features cuda` or `vulkan`). The VAD stays on the CPU.
+pub const ON_GPU: bool = cfg!(any(feature = "cuda", feature = "vulkan"));
+
 /// The model cache: the active model's name, and up to `max_loaded` loaded
 /// models (least recently used unloaded first, never one in use).
 pub struct Engine {
@@ -318,7 +322,7 @@ impl Engine {
         })?;
         let started = Instant::now();
         let mut params = WhisperContextParameters::default();
-        params.use_gpu(false);
+        params.use_gpu(ON_GPU);
         params.flash_attn(self.flash_attn);
         let ctx =
             WhisperContext::new_with_params(path, params).map_err(|e| SttError::ModelLoad {
@@ -332,7 +336,7 @@ impl Engine {
             states: Mutex::new(Vec::new()),
         });
         self.loads.fetch_add(1, Ordering::SeqCst);
-        tracing::info!(model = %name, ms = started.elapsed().as_millis() as u64, "model loaded");
+        tracing::info!(model = %name, ms = started.elapsed().as_millis() as u64, gpu = ON_GPU, "model loaded");
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
