@@ -90,6 +90,7 @@ impl Model {
         self.multilingual
     }
 }
+
 /// Whether transcription models run on a GPU: only in a build with a GPU
 /// backend (`--features cuda` or `vulkan`). The VAD stays on the CPU.
 pub const ON_GPU: bool = cfg!(any(feature = "cuda", feature = "vulkan"));
