@@ -167,13 +167,41 @@ pub fn shared_dir() -> Option<PathBuf> {
     p.join("samples/jfk.wav").is_file().then_some(p)
 }
 
+/// This test process's folder of generated audio. A test binary has no
+/// teardown, so each run removes the folders of runs that have ended
+/// (their process is gone from `/proc`) instead of leaving them to pile up.
 fn fixtures_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = std::env::temp_dir().join(format!("susurro-fixtures-{}", std::process::id()));
+        let tmp = std::env::temp_dir();
+        remove_ended_runs_fixtures(&tmp);
+        let d = tmp.join(format!("susurro-fixtures-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d
     })
+}
+
+fn remove_ended_runs_fixtures(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("susurro-fixtures-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            // another run may be removing it too
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 fn run(cmd: &mut Command) {
