@@ -280,7 +280,12 @@ fn the_encoder_kernel_rounds_no_more_than_its_bits() {
             g::ggml_cpu_has_avx512_vnni() != 0,
         )
     };
-    let (bits, bound) = if vnni { (8, 8e-3) } else { (7, 1.6e-2) };
+    // 7 bits only where the kernel runs without VNNI (elsewhere ggml's Q8_0)
+    let (bits, bound) = if avx2 && !vnni {
+        (7, 1.6e-2)
+    } else {
+        (8, 8e-3)
+    };
     eprintln!(
         "built for AVX2 and F16C (the kernel runs): {avx2}; VNNI: {vnni}, so {bits}-bit operands"
     );
