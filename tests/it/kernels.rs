@@ -124,6 +124,17 @@ fn relative_error(got: &[f32], want: &[f32]) -> f64 {
     (err / norm).sqrt()
 }
 
+/// The least-squares factor from `want` to `got`: 1 unless a scale is off.
+fn gain(got: &[f32], want: &[f32]) -> f64 {
+    let dot: f64 = got
+        .iter()
+        .zip(want)
+        .map(|(a, b)| *a as f64 * *b as f64)
+        .sum();
+    let norm: f64 = want.iter().map(|b| (*b as f64).powi(2)).sum();
+    dot / norm
+}
+
 /// A fixed pseudo-random fill (xorshift) in [-0.5, 0.5).
 fn xorshift() -> impl FnMut() -> f32 {
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
@@ -301,12 +312,7 @@ fn the_encoder_kernel_rounds_no_more_than_its_bits() {
             let want = exact(k, &x, &w);
             let rel = relative_error(&got, &want);
             let rel_ggml = relative_error(&ggml, &want);
-            let gain = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| *a as f64 * *b as f64)
-                .sum::<f64>()
-                / want.iter().map(|b| (*b as f64).powi(2)).sum::<f64>();
+            let gain = gain(&got, &want);
             eprintln!(
                 "K={k} columns={m}: {rel:.2e} (ggml's kernel {rel_ggml:.2e}), gain {gain:.5}"
             );

@@ -1499,9 +1499,9 @@ static inline __m256i susurro_round_i8(__m256 v0, __m256 v1, __m256 v2, __m256 v
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// column x (k floats, k % 32 == 0) as k bytes with one scale and the
-// bytes' sum (for VNNI's unsigned operand): signed with VNNI, without it
-// 7 bits offset by 64 (unsigned, for maddubs)
+// column x (k floats, k % 32 == 0) as k bytes with one scale: signed with
+// VNNI, and their sum (for VNNI's unsigned operand); without VNNI 7 bits
+// offset by 64 (unsigned, for maddubs; the rows' sums take it back out)
 static void susurro_quantize_col(const float * x, int64_t k, int8_t * q, float * scale, int32_t * sum) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 mx = _mm256_setzero_ps();
@@ -1520,10 +1520,10 @@ static void susurro_quantize_col(const float * x, int64_t k, int8_t * q, float *
                 _mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(x + i + 24), id);
 #if SUSURRO_GEMM_VNNI
         _mm256_storeu_si256((__m256i *) (q + i), v);
+        s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v), _mm256_set1_epi16(1)));
 #else
         _mm256_storeu_si256((__m256i *) (q + i), _mm256_add_epi8(v, _mm256_set1_epi8((char) SUSURRO_GEMM_XOFF)));
 #endif
-        s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), v), _mm256_set1_epi16(1)));
     }
     *scale = d;
     *sum   = susurro_hsum_i32(s);
