@@ -234,12 +234,22 @@ fn the_decoder_kernels_give_ggml_s_products() {
     let cases = [
         (
             g::ggml_type_GGML_TYPE_Q8_0,
-            &[512usize, 2048][..],
+            // 192: blocks left after the kernel's unrolled loop; 5120:
+            // Whisper large's second MLP layer
+            &[192usize, 512, 2048, 5120][..],
             1..=8usize,
+            // the same integer products and scales as ggml's kernel: only
+            // the order of the float sums differs (measured ~4e-7)
+            1e-5,
         ),
-        (g::ggml_type_GGML_TYPE_F16, &[64, 416, 608, 1500], 1..=8),
+        (
+            g::ggml_type_GGML_TYPE_F16,
+            &[64, 416, 608, 1500],
+            1..=8,
+            1e-3,
+        ),
     ];
-    for (ty, ks, columns) in cases {
+    for (ty, ks, columns, bound) in cases {
         for &k in ks {
             for m in columns.clone() {
                 let n = 67; // not a multiple of the threads or of any tile
@@ -249,7 +259,7 @@ fn the_decoder_kernels_give_ggml_s_products() {
                 let want = product(&cpu, plain, ty, k, n, &x, &w, true).expect("reference");
                 let rel = relative_error(&got, &want);
                 assert!(
-                    rel < 1e-3,
+                    rel < bound,
                     "{} K={k} columns={m}: relative error {rel:.2e}",
                     name(ty)
                 );
