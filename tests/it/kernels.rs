@@ -234,8 +234,8 @@ fn the_decoder_kernels_give_ggml_s_products() {
     let cases = [
         (
             g::ggml_type_GGML_TYPE_Q8_0,
-            // 192: blocks left after the kernel's unrolled loop; 5120:
-            // Whisper large's second MLP layer
+            // 192 (6 blocks): the one-column loop (4 blocks a turn) leaves
+            // two; 5120: Whisper large's second MLP layer
             &[192usize, 512, 2048, 5120][..],
             1..=8usize,
             // the same integer products and scales as ggml's kernel: only
