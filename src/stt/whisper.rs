@@ -58,10 +58,10 @@ pub fn run_whisper(
     abort: &AtomicBool,
     progress: Option<&AtomicI32>,
 ) -> Result<Run, SttError> {
-    // Beam search at temperature 0 (the fallback temperatures sample one
-    // sequence, as greedy decoding with best_of 1 does): 1.4-1.7 WER points
-    // better than greedy on short and medium recordings for 13-34 % more
-    // time (BENCHMARKS.md).
+    // Beam search at temperature 0, ended with its best beam (fallback
+    // temperatures sample one sequence, as greedy best_of 1 does): 1.4-1.7
+    // WER points better than greedy on short and medium recordings for
+    // 13-34 % more time (BENCHMARKS.md; SUSURRO.md changes 8 and 11).
     let mut params = if opts.beam_size > 1 && !opts.one_pass {
         FullParams::new(SamplingStrategy::BeamSearch {
             beam_size: opts.beam_size.min(8) as c_int,

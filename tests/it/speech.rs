@@ -276,7 +276,8 @@ fn a_silero_stream_heard_in_pieces_matches_one_pass() {
 }
 
 /// Beam search (the jobs' default, `WHISPER_BEAM_SIZE`; its beams take the
-/// most probable tokens, `vendor/whisper-rs-sys/SUSURRO.md` change 8) and
+/// most probable tokens and it ends when its best beam has ended,
+/// `vendor/whisper-rs-sys/SUSURRO.md` changes 8 and 11) and
 /// greedy decoding (live dictation, `WHISPER_BEAM_SIZE=1`) both give the
 /// words of speech with the default model, up to the most beams allowed.
 #[test]

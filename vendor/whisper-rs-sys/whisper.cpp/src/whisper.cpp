@@ -7557,6 +7557,37 @@ int whisper_full_with_state(
                     }
                 }
 
+                // susurro: beam search ends when its best beam has ended (as
+                // CTranslate2's does): once a completed sequence has a sum of
+                // log-probabilities no lower than every active beam's, the active
+                // beams, whose sums can only fall, are dropped
+                if (params.strategy == whisper_sampling_strategy::WHISPER_SAMPLING_BEAM_SEARCH && t_cur < 1e-6f) {
+                    double best_completed = -INFINITY;
+                    double best_active    = -INFINITY;
+
+                    for (int j = 0; j < n_decoders_cur; ++j) {
+                        const auto & decoder = state->decoders[j];
+
+                        if (decoder.failed) {
+                            continue;
+                        }
+
+                        auto & best = decoder.completed ? best_completed : best_active;
+                        best = std::max(best, decoder.sequence.sum_logprobs_all);
+                    }
+
+                    if (best_completed > -INFINITY && best_completed >= best_active) {
+                        for (int j = 0; j < n_decoders_cur; ++j) {
+                            auto & decoder = state->decoders[j];
+
+                            if (!decoder.completed && !decoder.failed) {
+                                WHISPER_LOG_DEBUG("%s: decoder %d: dropped, a completed beam leads\n", __func__, j);
+                                decoder.failed = true;
+                            }
+                        }
+                    }
+                }
+
                 // check if all decoders have finished (i.e. completed or failed)
                 {
                     bool completed_all = true;
