@@ -3064,10 +3064,18 @@ static void dft(const float* in, int N, float* out) {
         float re = 0;
         float im = 0;
 
+        // susurro: the table index (k*n*sin_cos_step) % SIN_COS_N_COUNT kept
+        // by adding and wrapping instead of a division per term (same index,
+        // same sums)
+        const int idx_step = k * sin_cos_step % SIN_COS_N_COUNT;
+        int idx = 0;
         for (int n = 0; n < N; n++) {
-            int idx = (k * n * sin_cos_step) % (SIN_COS_N_COUNT); // t = 2*M_PI*k*n/N
-            re += in[n]*global_cache.cos_vals[idx]; // cos(t)
+            re += in[n]*global_cache.cos_vals[idx]; // cos(t), t = 2*M_PI*k*n/N
             im -= in[n]*global_cache.sin_vals[idx]; // sin(t)
+            idx += idx_step;
+            if (idx >= SIN_COS_N_COUNT) {
+                idx -= SIN_COS_N_COUNT;
+            }
         }
 
         out[k*2 + 0] = re;
