@@ -22,7 +22,8 @@
 //!   events, transcripts, nodes; [`storage`]: audio in a folder or an S3 bucket.
 //! - [`node`]: this process in the cluster (heartbeat, followed settings).
 //! - [`retention`]: transcript TTL, audio cleanup, purge.
-//! - [`app`]: wiring and graceful shutdown; [`cli`]: the command line.
+//! - [`app`]: wiring and graceful shutdown; [`cli`]: the command line;
+//!   [`http_client`]: outbound HTTP with the system's or bundled TLS roots.
 
 #[macro_use]
 mod sql_enum;
@@ -35,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod heap;
+pub mod http_client;
 pub mod ingest;
 pub mod jobs;
 pub mod live;

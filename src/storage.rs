@@ -14,7 +14,7 @@
 
 use futures_util::StreamExt;
 use object_store::path::Path as ObjectPath;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -131,7 +131,7 @@ impl AudioStore {
     }
 
     fn object(prefix: &ObjectPath, name: &str) -> ObjectPath {
-        prefix.child(name)
+        prefix.clone().join(name)
     }
 
     /// Stores the staged file `file` under `name` (its file name). Locally

@@ -39,11 +39,11 @@ pub struct WebhookWorker {
 
 impl WebhookWorker {
     pub fn new(pool: Pool, url: String, secret: Option<String>) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("HTTP client");
+        let client = crate::http_client::build(|b| {
+            b.connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+        })
+        .expect("HTTP client");
         Self {
             pool,
             url,

@@ -75,12 +75,12 @@ enum Attempt {
 
 impl Downloader {
     pub fn new(dir: PathBuf) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("susurro/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a TLS-capable HTTP client");
+        let client = crate::http_client::build(|b| {
+            b.connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(60))
+                .user_agent(concat!("susurro/", env!("CARGO_PKG_VERSION")))
+        })
+        .expect("a TLS-capable HTTP client");
         Self {
             client,
             dir,

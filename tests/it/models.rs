@@ -404,6 +404,34 @@ fn loaded_models_are_bounded_least_recently_used_first_never_one_in_use() {
     assert_eq!(engine.load_count(), 2);
 }
 
+/// A machine without a certificate store (a minimal container without
+/// `ca-certificates`): the HTTP client falls back to the bundled roots, so
+/// the process neither panics nor refuses to download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_without_a_certificate_store_still_downloads() {
+    let server = FileServer::start().await;
+    let data = blob(64 * 1024 + 3);
+    server.put("ggml-good.bin", data.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/ggml-good.bin", server.base);
+    let cat = catalog_file(dir.path(), &[("good", url, &sha1_hex(&data))]);
+    let models = dir.path().join("models");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_susurro"))
+        .args(["models", "pull", "good"])
+        .env("WHISPER_MODELS_DIR", &models)
+        .env("WHISPER_MODELS_CATALOG", &cat)
+        .env("SSL_CERT_FILE", dir.path().join("no-such-bundle.pem"))
+        .env("SSL_CERT_DIR", dir.path().join("no-such-dir"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "models pull failed: {stderr}");
+    assert!(stderr.contains("using the bundled roots"), "{stderr}");
+    assert_eq!(std::fs::read(models.join("ggml-good.bin")).unwrap(), data);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vad_model_downloads_verified_by_sha256_and_loads() {
     use sha2::Digest;
