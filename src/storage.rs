@@ -13,7 +13,9 @@
 //! streamed download to a temporary file from a bucket.
 
 use futures_util::StreamExt;
+use object_store::aws::AmazonS3ConfigKey;
 use object_store::path::Path as ObjectPath;
+use object_store::{Certificate, ClientOptions};
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -90,9 +92,11 @@ impl AudioStore {
         if bucket.is_empty() {
             return Err(StorageError::Config("s3:// needs a bucket".into()));
         }
-        let store = object_store::aws::AmazonS3Builder::from_env()
-            .with_bucket_name(bucket)
-            .build()?;
+        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if !crate::http_client::system_roots_usable() {
+            builder = builder.with_client_options(client_options_with_bundled_roots());
+        }
+        let store = builder.build()?;
         Ok(Self {
             staging,
             backend: Backend::Object {
@@ -249,4 +253,25 @@ pub async fn remove_file(path: &Path) -> u64 {
         Ok(()) => size,
         Err(_) => 0,
     }
+}
+
+/// The `AWS_*` client settings `AmazonS3Builder::from_env` reads (which
+/// `with_client_options` would drop), plus the bundled root certificates,
+/// for a machine whose own certificate store cannot be loaded.
+fn client_options_with_bundled_roots() -> ClientOptions {
+    let mut options = ClientOptions::new();
+    for (key, value) in std::env::vars_os() {
+        let (Some(key), Some(value)) = (key.to_str(), value.to_str()) else {
+            continue;
+        };
+        if !key.starts_with("AWS_") {
+            continue;
+        }
+        if let Ok(AmazonS3ConfigKey::Client(key)) = key.to_ascii_lowercase().parse() {
+            options = options.with_config(key, value);
+        }
+    }
+    crate::http_client::bundled_der()
+        .filter_map(|der| Certificate::from_der(der).ok())
+        .fold(options, ClientOptions::with_root_certificate)
 }

@@ -503,3 +503,40 @@ async fn the_event_stream_on_one_node_follows_a_job_running_on_the_other() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A node on a machine without a certificate store (a minimal container
+/// without `ca-certificates`) still builds its S3 client, with the bundled
+/// roots and the `AWS_*` client settings it was given (`AWS_ALLOW_HTTP` for
+/// this bucket): the upload goes into the bucket and is transcribed from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and S3: scripts/with-pg-s3 (run by scripts/test)"]
+async fn a_node_without_a_certificate_store_keeps_audio_in_the_bucket() {
+    require_postgres();
+    require_model("tiny.en");
+    let (_d, data) = temp_data();
+    let port = free_port();
+    let log = data.join("node.log");
+    let (no_file, no_dir) = (data.join("no-such-bundle.pem"), data.join("no-certs"));
+    let env = [
+        ("SSL_CERT_FILE", no_file.to_str().unwrap()),
+        ("SSL_CERT_DIR", no_dir.to_str().unwrap()),
+        ("RUST_LOG", "warn"),
+    ];
+    let mut cmd = process::command(&data, port, &env);
+    cmd.stderr(std::fs::File::create(&log).unwrap());
+    let _node = process::Server::from(cmd.spawn().unwrap());
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_up(&client, &base).await;
+    let id = process::upload(
+        &client,
+        &base,
+        &std::fs::read(jfk_wav()).unwrap(),
+        "jfk.wav",
+    )
+    .await;
+    let ev = process::wait_done(&client, &base, &id, Duration::from_secs(120)).await;
+    assert_eq!(ev["status"], "transcribed", "{ev}");
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(stderr.contains("using the bundled roots"), "{stderr}");
+}

@@ -24,6 +24,12 @@ pub fn serve(data: &Path, port: u16, env: &[(&str, &str)]) -> Server {
 /// leaves no server running (and loading the machine) behind it.
 pub struct Server(Child);
 
+impl From<Child> for Server {
+    fn from(child: Child) -> Self {
+        Self(child)
+    }
+}
+
 impl std::ops::Deref for Server {
     type Target = Child;
     fn deref(&self) -> &Child {
