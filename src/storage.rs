@@ -2,9 +2,10 @@
 //! (`<uuid>.upload`) in a local folder (`file:///path`, the default
 //! `<data dir>/audio`) or in an S3-compatible bucket (`s3://bucket/prefix`,
 //! through `object_store`; endpoint and credentials from the standard
-//! `AWS_*` variables). The database keeps the name, never a path. Rows from
-//! before names were stored hold absolute paths, which the local store keeps
-//! as they are.
+//! `AWS_*` variables; TLS roots from the system, or the bundled ones where
+//! it has none, as in [`crate::http_client`]). The database keeps the name,
+//! never a path. Rows from before names were stored hold absolute paths,
+//! which the local store keeps as they are.
 //!
 //! Uploads are first streamed to a local staging file (size-limited and
 //! probed there), then [`AudioStore::put_file`] moves it in: a rename

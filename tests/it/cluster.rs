@@ -1,7 +1,8 @@
 //! Several nodes on one PostgreSQL and one S3 bucket (real servers, started
 //! by `scripts/with-pg-s3`): a node killed mid-transcription loses nothing
 //! and duplicates nothing, a model swap reaches every node, workers stop
-//! and start on one node or all, the orphan sweep works on the bucket.
+//! and start on one node or all, the orphan sweep works on the bucket, a
+//! node without a certificate store still reaches the bucket.
 //! Ignored in the SQLite run; `scripts/test` runs them under
 //! `scripts/with-pg-s3` with `--include-ignored`.
 
