@@ -220,7 +220,15 @@ inline void ggml_tile_config_init(void) {
     tc.rows[6] = 16;  tc.colsb[6] = 64;
     tc.rows[7] = 16;  tc.colsb[7] = 64;
 
+    // susurro: GCC 12's _tile_loadconfig declares an 8-byte operand
+    // ("m" (*(const void **)config)), so GCC dropped the stores to rows and
+    // colsb above: every tile had 0 rows and the first TILEZERO raised #UD
+    // (SIGILL). The operand here is the whole 64-byte configuration.
+#if defined(__GNUC__)
+    __asm__ volatile ("ldtilecfg %0" :: "m" (tc));
+#else
     _tile_loadconfig(&tc);
+#endif
     done = true;
 }
 
